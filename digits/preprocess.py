@@ -13,6 +13,7 @@ import warnings
 
 import numpy as np
 from PIL import Image, UnidentifiedImageError
+from scipy import ndimage
 
 from digits.config import DIGIT_BOX, IMAGE_SIZE, MAX_IMAGE_PIXELS
 
@@ -21,6 +22,7 @@ ImageInput = bytes | Image.Image | np.ndarray
 ALLOWED_FORMATS = frozenset({"PNG", "JPEG", "WEBP", "BMP"})
 MIN_CONTRAST = 0.08  # ink weaker than this against the background is taken for a blank image
 INK_MASK_LEVEL = 0.1  # ink level (0..1) that counts as part of the digit when cropping
+SPECK_FRACTION = 0.02  # blobs with less of the total ink than this are noise
 CENTRE_OF_MASS = 14.0  # where MNIST put the centre of mass, in pixel-index coordinates
 
 
@@ -53,17 +55,18 @@ def normalize_digit_image(image: ImageInput) -> np.ndarray:
 
 def decode_image(data: bytes) -> Image.Image:
     """Decode PNG, JPEG, WebP or BMP bytes, refusing huge images before their pixels are decoded."""
+    limit = f"at most {MAX_IMAGE_PIXELS // 1_000_000} megapixels are accepted"
     try:
         image = Image.open(io.BytesIO(data))
+    except Image.DecompressionBombError as error:
+        raise ImageTooLargeError(f"The image is far too large; {limit}.") from error
     except (UnidentifiedImageError, OSError) as error:
         raise InvalidImageError("The file is not a PNG, JPEG, WebP or BMP image.") from error
     if image.format not in ALLOWED_FORMATS:
         raise InvalidImageError(f"Unsupported image format {image.format}; send PNG, JPEG, WebP or BMP.")
     width, height = image.size
     if width * height > MAX_IMAGE_PIXELS:
-        raise ImageTooLargeError(
-            f"The image is {width}x{height} pixels; at most {MAX_IMAGE_PIXELS // 1_000_000} megapixels are accepted."
-        )
+        raise ImageTooLargeError(f"The image is {width}x{height} pixels; {limit}.")
     if width == 0 or height == 0:
         raise InvalidImageError("The image has no pixels.")
     try:
@@ -94,10 +97,9 @@ def extract_ink(image: ImageInput) -> np.ndarray:
 
 def normalize_ink(ink: np.ndarray) -> np.ndarray:
     """Crop ink to its bounding box, fit it in 20x20 keeping aspect, centre its mass in 28x28."""
+    ink = drop_specks(ink)
     rows = np.flatnonzero((ink > INK_MASK_LEVEL).any(axis=1))
     cols = np.flatnonzero((ink > INK_MASK_LEVEL).any(axis=0))
-    if rows.size == 0:
-        raise EmptyImageError("The image is blank: no digit was drawn.")
     crop = ink[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
     height, width = crop.shape
     scale = DIGIT_BOX / max(height, width)
@@ -109,6 +111,19 @@ def normalize_ink(ink: np.ndarray) -> np.ndarray:
         raise EmptyImageError("The image is blank: no digit was drawn.")
     digit /= peak
     return _place_by_centre_of_mass(digit)
+
+
+def drop_specks(ink: np.ndarray) -> np.ndarray:
+    """Remove connected blobs holding under 2% of the ink: dust and noise that would otherwise
+    stretch the bounding box, while the separate strokes of a real digit stay."""
+    labels, count = ndimage.label(ink > INK_MASK_LEVEL, structure=np.ones((3, 3)))
+    if count == 0:
+        raise EmptyImageError("The image is blank: no digit was drawn.")
+    if count == 1:
+        return ink
+    mass = ndimage.sum_labels(ink, labels, index=np.arange(1, count + 1))
+    keep = np.concatenate([[False], mass >= SPECK_FRACTION * mass.sum()])
+    return np.where(keep[labels], ink, 0.0).astype(np.float32)
 
 
 def to_unit_range(pixels: np.ndarray) -> np.ndarray:

@@ -1,0 +1,29 @@
+import json
+
+import pytest
+
+from digits.manifest import ManifestError, read_manifest, upsert_entry
+
+
+def test_missing_manifest_is_a_clear_error(tmp_path):
+    with pytest.raises(ManifestError, match="missing"):
+        read_manifest(tmp_path)
+
+
+@pytest.mark.parametrize("text", ["{", "[]", '{"models": [{"file": "x.h5"}]}', '{"models": "cnn"}'])
+def test_malformed_manifest_is_a_clear_error(tmp_path, text):
+    (tmp_path / "manifest.json").write_text(text)
+    with pytest.raises(ManifestError):
+        read_manifest(tmp_path)
+
+
+def test_upsert_adds_and_replaces_entries_in_order(tmp_path):
+    upsert_entry(tmp_path, {"name": "cnn", "file": "cnn.h5", "sha256": "a"})
+    upsert_entry(tmp_path, {"name": "rf", "file": "rf.pkl", "sha256": "b"})
+    upsert_entry(tmp_path, {"name": "cnn", "file": "cnn.h5", "sha256": "c"})
+    manifest = json.loads((tmp_path / "manifest.json").read_text())
+    assert manifest == {
+        "default": "cnn",
+        "models": [{"name": "cnn", "file": "cnn.h5", "sha256": "c"}, {"name": "rf", "file": "rf.pkl", "sha256": "b"}],
+    }
+    assert not list(tmp_path.glob("*.tmp")), "the manifest is written atomically, leaving no temporary file"
