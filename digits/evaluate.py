@@ -24,18 +24,33 @@ from digits.synthetic import canvas_digit_set
 DEFAULT_CANVAS_COUNT = 5000
 
 
-def predict_digits(runtime: Runtime, images: np.ndarray, *, batch_size: int = 1000) -> np.ndarray:
-    """Predicted digit for each image, in batches so memory stays flat."""
-    return np.concatenate(
-        [
-            runtime.predict(images[start : start + batch_size]).probabilities.argmax(axis=1)
-            for start in range(0, len(images), batch_size)
-        ]
-    )
+def predict_probabilities(runtime: Runtime, images: np.ndarray, *, batch_size: int = 1000) -> np.ndarray:
+    """(n, 10) probabilities, computed in batches so memory stays flat."""
+    starts = range(0, len(images), batch_size)
+    return np.concatenate([runtime.predict(images[start : start + batch_size]).probabilities for start in starts])
+
+
+def predict_digits(runtime: Runtime, images: np.ndarray) -> np.ndarray:
+    return predict_probabilities(runtime, images).argmax(axis=1)
 
 
 def accuracy(runtime: Runtime, images: np.ndarray, labels: np.ndarray) -> float:
     return float((predict_digits(runtime, images) == labels).mean())
+
+
+def expected_calibration_error(probabilities: np.ndarray, labels: np.ndarray, *, bins: int = 15) -> float:
+    """How far confidence is from accuracy, averaged over confidence bins weighted by their size:
+    0 means a 90%-confident answer is right 90% of the time."""
+    confidence = probabilities.max(axis=1)
+    correct = probabilities.argmax(axis=1) == labels
+    edges = np.linspace(0.0, 1.0, bins + 1)
+    which = np.clip(np.digitize(confidence, edges[1:-1]), 0, bins - 1)
+    error = 0.0
+    for b in range(bins):
+        in_bin = which == b
+        if in_bin.any():
+            error += in_bin.mean() * abs(confidence[in_bin].mean() - correct[in_bin].mean())
+    return float(error)
 
 
 def canvas_inputs(mnist: Mnist, *, count: int = DEFAULT_CANVAS_COUNT, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -71,10 +86,15 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"not in {args.models_dir}/manifest.json: {', '.join(unknown)}")
     mnist = load_mnist(args.data)
     canvas = canvas_inputs(mnist, count=args.canvas_count)
-    print(f"{'model':<10} {'mnist_test':>10} {'canvas':>8}   (canvas set: {len(canvas[1])} drawings)")
+    print(f"{'model':<10} {'mnist_test':>10} {'canvas':>8} {'test_ece':>9}   (canvas set: {len(canvas[1])} drawings)")
     for name in wanted:
-        metrics = measure(load_runtime(args.models_dir, entries[name]), mnist, canvas)
-        print(f"{name:<10} {metrics['mnist_test_accuracy']:>10.4f} {metrics['canvas_accuracy']:>8.4f}", flush=True)
+        runtime = load_runtime(args.models_dir, entries[name])
+        metrics = measure(runtime, mnist, canvas)
+        ece = expected_calibration_error(predict_probabilities(runtime, to_unit_range(mnist.x_test)), mnist.y_test)
+        print(
+            f"{name:<10} {metrics['mnist_test_accuracy']:>10.4f} {metrics['canvas_accuracy']:>8.4f} {ece:>9.4f}",
+            flush=True,
+        )
     return 0
 
 
