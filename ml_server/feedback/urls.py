@@ -1,3 +1,10 @@
 """URL routes of the feedback app."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from feedback.apis import FeedbackCreateApi, FeedbackStatsApi
+
+urlpatterns = [
+    path("feedback", FeedbackCreateApi.as_view(), name="feedback-create"),
+    path("feedback/stats", FeedbackStatsApi.as_view(), name="feedback-stats"),
+]
