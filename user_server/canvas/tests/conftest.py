@@ -1,0 +1,80 @@
+"""Fixtures of the end-to-end tests (helpers in `e2e.py`): both services started once per session,
+one headless Chromium, and a fresh page per test that must not talk to anything off the machine."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Iterator
+
+import pytest
+
+from canvas.tests.e2e import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    LOOPBACK,
+    ML_DIR,
+    MODELS_DIR,
+    SERVICE_DIR,
+    Servers,
+    Service,
+    Visit,
+    base_env,
+    best_available_model,
+    free_port,
+    open_page,
+)
+
+
+@pytest.fixture(scope="session")
+def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
+    tmp = tmp_path_factory.mktemp("e2e")
+    ml_port, user_port = free_port(), free_port()
+    model = best_available_model()
+    ml_env = base_env(
+        ML_SERVER_PORT=str(ml_port),
+        USER_SERVER_PORT=str(user_port),
+        SECRET_KEY="e2e-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz",
+        MODELS_DIR=str(MODELS_DIR),
+        DEFAULT_MODEL=model,
+        DATABASE_URL=f"sqlite:///{tmp / 'e2e.sqlite3'}",
+        CORS_ALLOWED_ORIGINS=f"http://127.0.0.1:{user_port}",
+    )
+    user_env = base_env(
+        USER_SERVER_PORT=str(user_port),
+        ML_SERVER_PORT=str(ml_port),
+        SECRET_KEY="e2e-only-secret-key-for-the-user-server-0123456789",
+        STATIC_ROOT=str(tmp / "static"),
+    )
+    subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v0"], cwd=ML_DIR, env=ml_env, check=True)
+    subprocess.run(
+        [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"], cwd=SERVICE_DIR, env=user_env, check=True
+    )
+    ml = Service("ml_server", ML_DIR, ml_env, ml_port, "/ready", tmp / "ml_server.log")
+    user = Service("user_server", SERVICE_DIR, user_env, user_port, "/health", tmp / "user_server.log")
+    try:
+        ml.start()
+        user.start()
+        yield Servers(ml=ml, user=user, model=model)
+    finally:
+        user.stop()
+        ml.stop()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def visit(browser, servers: Servers) -> Iterator[Visit]:
+    """The page on a desktop-size screen; afterwards, nothing may have left the machine."""
+    opened = open_page(browser, servers)
+    yield opened
+    opened.page.context.close()
+    assert opened.hosts() <= LOOPBACK, opened.requests

@@ -1,0 +1,107 @@
+"""Hand-like stroke paths of digits, in fractions of the drawing area, and ways to draw them on the page:
+with the mouse (page.mouse), a finger or a pen (Chrome DevTools input events, so the page sees
+Pointer Events of type "touch" or "pen")."""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+Point = tuple[float, float]
+Stroke = list[Point]
+Box = dict[str, float]
+
+
+def ellipse(cx: float, cy: float, rx: float, ry: float, steps: int = 36) -> Stroke:
+    return [
+        (cx + rx * math.sin(2 * math.pi * i / steps), cy - ry * math.cos(2 * math.pi * i / steps))
+        for i in range(steps + 2)
+    ]
+
+
+DIGITS: dict[str, list[Stroke]] = {
+    "0": [ellipse(0.5, 0.5, 0.19, 0.3)],
+    "1": [[(0.53, 0.2), (0.52, 0.5), (0.5, 0.8)]],
+    "2": [
+        [
+            (0.3, 0.33),
+            (0.34, 0.25),
+            (0.42, 0.2),
+            (0.52, 0.19),
+            (0.61, 0.22),
+            (0.67, 0.29),
+            (0.67, 0.38),
+            (0.61, 0.49),
+            (0.5, 0.6),
+            (0.39, 0.7),
+            (0.3, 0.8),
+            (0.42, 0.79),
+            (0.56, 0.79),
+            (0.72, 0.8),
+        ]
+    ],
+    "4": [[(0.4, 0.2), (0.35, 0.4), (0.3, 0.58), (0.5, 0.58), (0.7, 0.58)], [(0.6, 0.3), (0.6, 0.55), (0.6, 0.82)]],
+    "7": [[(0.3, 0.24), (0.5, 0.24), (0.7, 0.24), (0.6, 0.45), (0.5, 0.64), (0.44, 0.8)]],
+}
+
+
+def place(stroke: Stroke, box: Box) -> list[Point]:
+    return [(box["x"] + x * box["width"], box["y"] + y * box["height"]) for x, y in stroke]
+
+
+def part(box: Box, left: float, width: float) -> Box:
+    """A slice of a box, from `left` for `width` (fractions of its width): one digit's place in a number."""
+    return {**box, "x": box["x"] + left * box["width"], "width": width * box["width"]}
+
+
+def draw_with_mouse(page, strokes: list[Stroke], box: Box) -> None:
+    for stroke in strokes:
+        points = place(stroke, box)
+        page.mouse.move(*points[0])
+        page.mouse.down()
+        for point in points[1:]:
+            page.mouse.move(*point, steps=6)
+        page.mouse.up()
+
+
+def draw_with_finger(page, strokes: list[Stroke], box: Box) -> None:
+    cdp = page.context.new_cdp_session(page)
+    for stroke in strokes:
+        points = place(stroke, box)
+        cdp.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [touch(points[0])]})
+        for point in densify(points):
+            cdp.send("Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": [touch(point)]})
+        cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+    cdp.detach()
+
+
+def draw_with_pen(page, strokes: list[Stroke], box: Box) -> None:
+    cdp = page.context.new_cdp_session(page)
+    for stroke in strokes:
+        points = place(stroke, box)
+        pen = {"pointerType": "pen", "button": "left", "force": 0.5}
+        cdp.send("Input.dispatchMouseEvent", {"type": "mouseMoved", "x": points[0][0], "y": points[0][1], **pen})
+        cdp.send(
+            "Input.dispatchMouseEvent",
+            {"type": "mousePressed", "x": points[0][0], "y": points[0][1], "clickCount": 1, "buttons": 1, **pen},
+        )
+        for x, y in densify(points):
+            cdp.send("Input.dispatchMouseEvent", {"type": "mouseMoved", "x": x, "y": y, "buttons": 1, **pen})
+        cdp.send(
+            "Input.dispatchMouseEvent",
+            {"type": "mouseReleased", "x": points[-1][0], "y": points[-1][1], "clickCount": 1, **pen},
+        )
+    cdp.detach()
+
+
+def densify(points: list[Point], steps: int = 6) -> list[Point]:
+    """Intermediate points along a polyline, as a hand moving across it would report them."""
+    return [
+        (x0 + (x1 - x0) * step / steps, y0 + (y1 - y0) * step / steps)
+        for (x0, y0), (x1, y1) in itertools.pairwise(points)
+        for step in range(1, steps + 1)
+    ]
+
+
+def touch(point: Point) -> dict[str, float]:
+    return {"x": point[0], "y": point[1], "radiusX": 4, "radiusY": 4, "force": 1, "id": 1}

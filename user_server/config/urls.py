@@ -1,0 +1,5 @@
+"""user_server routes: the drawing page and a health check."""
+
+from django.urls import include, path
+
+urlpatterns = [path("", include("canvas.urls"))]
