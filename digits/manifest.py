@@ -56,6 +56,7 @@ def write_manifest(models_dir: Path, manifest: dict[str, Any]) -> None:
     text = json.dumps(manifest, indent=2, sort_keys=False) + "\n"
     with tempfile.NamedTemporaryFile("w", dir=models_dir, delete=False, suffix=".tmp") as handle:
         handle.write(text)
+    os.chmod(handle.name, 0o644)  # temporary files are private; the manifest is read by the servers
     os.replace(handle.name, models_dir / MANIFEST_NAME)
 
 

@@ -27,3 +27,4 @@ def test_upsert_adds_and_replaces_entries_in_order(tmp_path):
         "models": [{"name": "cnn", "file": "cnn.h5", "sha256": "c"}, {"name": "rf", "file": "rf.pkl", "sha256": "b"}],
     }
     assert not list(tmp_path.glob("*.tmp")), "the manifest is written atomically, leaving no temporary file"
+    assert (tmp_path / "manifest.json").stat().st_mode & 0o777 == 0o644
