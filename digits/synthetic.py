@@ -1,6 +1,7 @@
 """Drawings the project makes itself to measure what MNIST test accuracy cannot: MNIST **test**
 digits re-drawn the way a canvas shows them (off-centre, at random size, thicker strokes, either
-polarity), encoded as PNG so they travel the same path as a browser's upload."""
+polarity), encoded as PNG so they travel the same path as a browser's upload. `digits.numbers`
+lays out whole numbers from the same pieces."""
 
 from __future__ import annotations
 
@@ -13,30 +14,44 @@ from scipy import ndimage
 CANVAS_SIZE = 280
 
 
-def render_canvas_digit(digit: np.ndarray, rng: np.random.Generator, *, size: int = CANVAS_SIZE) -> bytes:
-    """Draw one 28x28 uint8 MNIST digit onto a size x size canvas and return it as PNG bytes."""
+def digit_ink(digit: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """A 28x28 uint8 MNIST digit as ink 0..1 cropped to itself, sometimes thickened like a canvas pen."""
     ink = np.asarray(digit, dtype=np.float32) / 255.0
     if rng.random() < 0.6:
         ink = ndimage.grey_dilation(ink, size=(2, 2))
-    rows = np.flatnonzero(ink.any(axis=1))
-    cols = np.flatnonzero(ink.any(axis=0))
-    ink = ink[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+    rows, cols = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
+    return ink[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+
+
+def scale_ink(ink: np.ndarray, height: float, width: int | None = None) -> np.ndarray:
+    """Resize ink to `height` pixels (and `width`, else keeping aspect), anti-aliased."""
+    size = (width or max(1, round(ink.shape[1] * height / ink.shape[0])), max(1, round(height)))
+    return np.clip(np.asarray(Image.fromarray(ink, mode="F").resize(size, Image.Resampling.BILINEAR)), 0.0, 1.0)
+
+
+def paint_png(canvas: np.ndarray, rng: np.random.Generator) -> bytes:
+    """Ink 0..1 to a PNG in a random polarity with a slightly off-white (or off-black) paper and pen."""
+    dark_on_light = rng.random() < 0.5
+    paper = float(rng.uniform(0.85, 1.0)) if dark_on_light else float(rng.uniform(0.0, 0.15))
+    pen = float(rng.uniform(0.0, 0.15)) if dark_on_light else float(rng.uniform(0.85, 1.0))
+    buffer = io.BytesIO()
+    Image.fromarray(np.round((paper + (pen - paper) * canvas) * 255).astype(np.uint8), mode="L").save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def render_canvas_digit(digit: np.ndarray, rng: np.random.Generator, *, size: int = CANVAS_SIZE) -> bytes:
+    """Draw one 28x28 uint8 MNIST digit onto a size x size canvas and return it as PNG bytes."""
+    ink = digit_ink(digit, rng)
     height = int(rng.integers(int(size * 0.3), int(size * 0.85)))
     width = max(1, round(ink.shape[1] * height / ink.shape[0]))
     if width > size - 4:
         width, height = size - 4, max(1, round(ink.shape[0] * (size - 4) / ink.shape[1]))
-    scaled = np.asarray(Image.fromarray(ink, mode="F").resize((width, height), Image.Resampling.BILINEAR))
+    scaled = scale_ink(ink, height, width)
     top = int(rng.integers(0, size - height + 1))
     left = int(rng.integers(0, size - width + 1))
     canvas = np.zeros((size, size), dtype=np.float32)
-    canvas[top : top + height, left : left + width] = np.clip(scaled, 0.0, 1.0)
-    dark_on_light = rng.random() < 0.5
-    paper = float(rng.uniform(0.85, 1.0)) if dark_on_light else float(rng.uniform(0.0, 0.15))
-    pen = float(rng.uniform(0.0, 0.15)) if dark_on_light else float(rng.uniform(0.85, 1.0))
-    pixels = paper + (pen - paper) * canvas
-    buffer = io.BytesIO()
-    Image.fromarray(np.round(pixels * 255).astype(np.uint8), mode="L").save(buffer, format="PNG")
-    return buffer.getvalue()
+    canvas[top : top + height, left : left + width] = scaled
+    return paint_png(canvas, rng)
 
 
 def canvas_digit_set(
