@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 export PYTHONPATH := $(CURDIR)
 
-.PHONY: install install-dev models evaluate test lint
+.PHONY: install install-dev run dev models evaluate bench test system-deps lint readme
 
 $(VENV)/.installed: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -21,14 +21,30 @@ $(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
 
+run: install  ## both services under gunicorn, DEBUG off: ml_server :8001, user_server :8000 (HOST, *_PORT)
+	$(PY) -m scripts.run
+
+dev: install  ## both services with Django's runserver, DEBUG on, auto-reload
+	$(PY) -m scripts.run --dev
+
 models: install  ## fetch MNIST, retrain the whole zoo, rewrite models/ and models/manifest.json
 	$(PY) -m digits.train --out models
+	$(PY) -m digits.novelty --models-dir models
 
 evaluate: install  ## re-measure the committed models
 	$(PY) -m digits.evaluate --models-dir models
 
+bench: install-dev  ## the serving benchmark and its table
+	$(PY) -m bench
+
+system-deps:  ## Debian packages the tests use (chromium, postgresql, wrk, curl), installed when missing
+	bash scripts/system_deps.sh
+
+test: install-dev system-deps  ## the whole suite (browser tests included), one pytest process per suite
+	bash scripts/test.sh
+
 lint: install-dev
 	$(VENV)/bin/ruff check .
 
-test: install-dev  ## the whole suite (browser tests included)
-	$(PY) -m pytest
+readme: install  ## rewrite README.md's model table from models/manifest.json
+	$(PY) -m scripts.model_table --write

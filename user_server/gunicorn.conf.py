@@ -10,3 +10,4 @@ timeout = 30
 graceful_timeout = 10
 accesslog = "-" if os.environ.get("ACCESS_LOG", "").lower() in {"1", "true", "yes", "on"} else None
 errorlog = "-"
+control_socket_disable = True  # gunicorn 27 puts its control socket at one default path; the ml_server runs beside us

@@ -1,0 +1,58 @@
+"""Shared fixtures of the operations tests: free ports (never fixed ones) and which settings
+(environment variables) each service really reads, so deployment files cannot set dead ones."""
+
+from __future__ import annotations
+
+import re
+import socket
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from scripts.services import ROOT
+
+# os.environ.get("X"), os.environ["X"], os.environ.setdefault("X"), env_bool("X"), _path_from_env("X") ...
+# (os.environ only: a WSGI `environ` holds request fields, not settings).
+ENV_READ = re.compile(
+    r"""(?:os\.environ(?:\.get|\.setdefault)?\(|os\.environ\[|\benv_\w+\(|_path_from_env\()\s*["']([A-Z][A-Z0-9_]+)["']"""
+)
+# Read by a library on the settings' behalf rather than by name in our code.
+IMPLICIT = {"dj_database_url.config(": "DATABASE_URL"}
+# Where each service's code lives (the ml_server also runs the digits library).
+SERVICE_SOURCES = {"ml_server": ("ml_server", "digits"), "user_server": ("user_server",)}
+
+
+def pick_free_port() -> int:
+    """A port nothing listens on right now (the OS picks it, so parallel runs do not collide)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def settings_read(service: str) -> set[str]:
+    """Environment variables the service's own code reads (tests excluded)."""
+    names: set[str] = set()
+    for folder in SERVICE_SOURCES[service]:
+        for path in (ROOT / folder).rglob("*.py"):
+            if "tests" in path.relative_to(ROOT).parts or path.name in {"conftest.py", "settings_test.py"}:
+                continue
+            text = path.read_text()
+            names |= set(ENV_READ.findall(text))
+            names |= {name for marker, name in IMPLICIT.items() if marker in text}
+    return names
+
+
+@pytest.fixture
+def free_port() -> Callable[[], int]:
+    return pick_free_port
+
+
+@pytest.fixture(scope="session")
+def settings_read_by() -> Callable[[str], set[str]]:
+    return settings_read
+
+
+@pytest.fixture(scope="session")
+def root() -> Path:
+    return ROOT

@@ -1,0 +1,99 @@
+"""docker-compose.yml (no Docker engine runs here): both services, their ports, health checks,
+environment, read-only models, and the optional PostgreSQL profile."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from scripts.services import ROOT
+
+COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+SERVICES = COMPOSE["services"]
+PORTS = {"ml_server": 8001, "user_server": 8000}
+
+
+def test_compose_names_both_services_and_the_postgres_profile() -> None:
+    assert {"ml_server", "user_server", "postgres"} <= set(SERVICES)
+
+
+@pytest.mark.parametrize("name", ["ml_server", "user_server"])
+def test_each_service_is_built_from_its_own_dockerfile(name: str) -> None:
+    build = SERVICES[name]["build"]
+    assert build["context"] == "."
+    assert build["dockerfile"] == f"{name}/Dockerfile"
+    assert (ROOT / build["dockerfile"]).is_file()
+
+
+@pytest.mark.parametrize("name", ["ml_server", "user_server"])
+def test_each_service_publishes_its_contract_port(name: str) -> None:
+    (mapping,) = SERVICES[name]["ports"]
+    host_part, container_port = mapping.rsplit(":", 1)
+    assert int(container_port) == PORTS[name]
+    assert str(PORTS[name]) in host_part  # the default of ${..._PORT:-NNNN}
+
+
+@pytest.mark.parametrize("name", ["ml_server", "user_server"])
+def test_each_service_health_check_calls_its_health_endpoint(name: str) -> None:
+    check = " ".join(SERVICES[name]["healthcheck"]["test"])
+    assert f"http://127.0.0.1:{PORTS[name]}/health" in check
+    assert SERVICES[name]["healthcheck"]["interval"]
+
+
+@pytest.mark.parametrize("name", ["ml_server", "user_server"])
+def test_services_run_with_debug_off_and_a_required_secret(name: str) -> None:
+    environment = SERVICES[name]["environment"]
+    assert environment["DEBUG"] == "0"
+    assert environment["SECRET_KEY"].startswith("${SECRET_KEY:?")  # compose refuses to start without one
+
+
+@pytest.mark.parametrize("name", ["ml_server", "user_server"])
+def test_compose_sets_only_settings_the_service_reads(name: str, settings_read_by) -> None:
+    assert set(SERVICES[name]["environment"]) <= settings_read_by(name)
+
+
+def test_models_are_mounted_read_only_into_the_ml_server() -> None:
+    volumes = SERVICES["ml_server"]["volumes"]
+    assert "./models:/app/models:ro" in volumes
+    assert SERVICES["ml_server"]["environment"]["MODELS_DIR"] == "/app/models"
+
+
+def test_the_page_calls_the_published_ml_server_and_cors_allows_the_page() -> None:
+    assert "8001" in SERVICES["user_server"]["environment"]["ML_SERVER_URL"]
+    origins = SERVICES["ml_server"]["environment"]["CORS_ALLOWED_ORIGINS"]
+    assert "http://127.0.0.1:${USER_SERVER_PORT:-8000}" in origins
+    assert "http://localhost:${USER_SERVER_PORT:-8000}" in origins
+
+
+def test_postgres_is_optional_and_the_ml_server_takes_its_database_url() -> None:
+    postgres = SERVICES["postgres"]
+    assert postgres["image"] == "postgres:16"
+    assert postgres["profiles"] == ["postgres"]
+    assert "pg_isready" in " ".join(postgres["healthcheck"]["test"])
+    assert "DATABASE_URL" in SERVICES["ml_server"]["environment"]
+    dependency = SERVICES["ml_server"]["depends_on"]["postgres"]
+    assert dependency["required"] is False  # without the profile the ml_server still starts (SQLite)
+    assert "postgres" not in SERVICES["user_server"].get("depends_on", {})
+
+
+def test_named_volumes_are_declared() -> None:
+    used = {
+        volume.split(":")[0]
+        for service in SERVICES.values()
+        for volume in service.get("volumes", [])
+        if not volume.startswith(".")
+    }
+    assert used <= set(COMPOSE["volumes"])
+
+
+def test_the_page_waits_for_a_healthy_api() -> None:
+    assert SERVICES["user_server"]["depends_on"]["ml_server"]["condition"] == "service_healthy"
+
+
+def test_mounted_host_paths_exist() -> None:
+    for service in SERVICES.values():
+        for volume in service.get("volumes", []):
+            if volume.startswith("./"):
+                assert Path(ROOT, volume.split(":")[0]).exists(), volume

@@ -1,0 +1,1 @@
+"""Operations scripts: running both services, the README's generated parts, example images."""

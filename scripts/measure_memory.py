@@ -1,0 +1,113 @@
+"""Resident memory of one service under gunicorn (master + workers), the figure the Kubernetes
+resource requests and limits are sized from.
+
+    python -m scripts.measure_memory [--service ml_server|user_server] [--port 0]
+
+The ml_server runs on a free port with a throwaway SQLite database and is asked `/predict` once
+with each model from `/list` (which loads every model); the user_server is asked for its page.
+Prints the RSS of each process as JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import tempfile
+import urllib.request
+from pathlib import Path
+
+import psutil
+
+from scripts.services import ROOT, Service, manage, services_from_env, serving, with_repo_on_path
+
+EXAMPLE = ROOT / "docs" / "examples" / "seven-pixels.json"
+MIB = 1024 * 1024
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def post_json(url: str, body: dict) -> dict:
+    request = urllib.request.Request(url, json.dumps(body).encode(), {"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=120) as response:
+        return json.load(response)
+
+
+def gunicorn_processes(port: int) -> list[psutil.Process]:
+    """The gunicorn master serving `port` first, then its workers."""
+    listening = next(
+        (c.pid for c in psutil.net_connections(kind="tcp") if c.pid and c.laddr and c.laddr.port == port),
+        None,
+    )
+    if listening is None:
+        raise RuntimeError(f"nothing listens on port {port}")
+    master = psutil.Process(listening)  # the socket is shared: this may be a worker
+    while (parent := master.parent()) is not None and "gunicorn" in " ".join(parent.cmdline()):
+        master = parent
+    return [master, *master.children(recursive=True)]
+
+
+def exercise(service: Service, base: str) -> dict:
+    """Load everything the service can hold: every model for the API, the page for the page."""
+    if service.name == "user_server":
+        for _ in range(20):
+            with urllib.request.urlopen(base, timeout=30) as response:
+                response.read()
+        return {}
+    with urllib.request.urlopen(base + "list", timeout=30) as response:
+        names = [model["name"] for model in json.load(response)["models"]]
+    pixels = json.loads(EXAMPLE.read_text())["pixels"]
+    return {name: post_json(base + "predict", {"pixels": pixels, "model": name})["digit"] for name in names}
+
+
+def measure(service_name: str, port: int) -> dict:
+    with tempfile.TemporaryDirectory() as tmp:
+        env = with_repo_on_path(
+            {
+                **os.environ,
+                "SECRET_KEY": os.environ.get("SECRET_KEY", "measure-memory-only-" + "x" * 40),
+                "DEBUG": "0",
+                "DATABASE_URL": f"sqlite:///{Path(tmp) / 'db.sqlite3'}",
+                "ML_SERVER_PORT": str(port),
+                "USER_SERVER_PORT": str(port),
+            }
+        )
+        service = {s.name: s for s in services_from_env(env)}[service_name]
+        if service.migrates:
+            manage(service, env, "migrate", "--noinput", "--verbosity", "0")
+        with serving(service, env=env, ready_path="ready" if service.migrates else "health") as base:
+            before = {p.pid: p.memory_info().rss for p in gunicorn_processes(port)}
+            answers = exercise(service, base)
+            processes = gunicorn_processes(port)
+            return {
+                "service": service.name,
+                "answers": answers,
+                "processes": [
+                    {
+                        "pid": p.pid,
+                        "role": "master" if i == 0 else "worker",
+                        "rss_mib_when_ready": round(before.get(p.pid, 0) / MIB, 1),
+                        "rss_mib_after_use": round(p.memory_info().rss / MIB, 1),
+                    }
+                    for i, p in enumerate(processes)
+                ],
+                "total_rss_mib_after_use": round(sum(p.memory_info().rss for p in processes) / MIB, 1),
+            }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--service", choices=["ml_server", "user_server"], default="ml_server")
+    parser.add_argument("--port", type=int, default=0, help="0 picks a free one")
+    args = parser.parse_args(argv)
+    print(json.dumps(measure(args.service, args.port or free_port()), indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

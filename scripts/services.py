@@ -1,0 +1,118 @@
+"""The two Django services as processes: where they live, how each is started, when it answers.
+
+Shared by `make run` (scripts/run.py) and by the tests and tools that need a real server.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Service:
+    """One Django project of the repository, run from its own folder."""
+
+    name: str
+    folder: Path
+    port: int
+    migrates: bool  # only the ml_server keeps data (feedback)
+
+    def url(self, host: str) -> str:
+        return f"http://{browser_host(host)}:{self.port}/"
+
+
+def browser_host(host: str) -> str:
+    """Where a browser on this machine reaches a server bound to `host` (0.0.0.0 is not an address)."""
+    return "127.0.0.1" if host in {"", "0.0.0.0", "::"} else host
+
+
+def services_from_env(env: Mapping[str, str]) -> tuple[Service, Service]:
+    """(ml_server, user_server) on the contract's ports unless the environment says otherwise."""
+    return (
+        Service("ml_server", ROOT / "ml_server", int(env.get("ML_SERVER_PORT", "8001")), migrates=True),
+        Service("user_server", ROOT / "user_server", int(env.get("USER_SERVER_PORT", "8000")), migrates=False),
+    )
+
+
+def service_command(service: Service, *, host: str, dev: bool) -> list[str]:
+    """gunicorn with the service's own config (production), or Django's runserver (development)."""
+    if dev:
+        return [sys.executable, "manage.py", "runserver", f"{host}:{service.port}"]
+    bind = f"[{host}]:{service.port}" if ":" in host else f"{host}:{service.port}"
+    # Two gunicorns on one machine would share gunicorn's default control socket (~/.gunicorn/gunicorn.ctl).
+    return [
+        *(sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "--no-control-socket"),
+        *("--bind", bind, "config.wsgi:application"),
+    ]
+
+
+def with_repo_on_path(env: Mapping[str, str]) -> dict[str, str]:
+    result = dict(env)
+    result["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH", "")]))
+    return result
+
+
+def manage(service: Service, env: Mapping[str, str], *args: str) -> None:
+    """`python manage.py ARGS` in the service's folder; a failure stops the caller with its message."""
+    command = [sys.executable, "manage.py", *args]
+    result = subprocess.run(command, cwd=service.folder, env=dict(env), stdin=subprocess.DEVNULL, check=False)
+    if result.returncode != 0:
+        raise SystemExit(f"{service.name}: `{' '.join(command[1:])}` failed (exit {result.returncode})")
+
+
+def signal_group(pgid: int, signum: int) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):  # the whole group is gone already
+        os.killpg(pgid, signum)
+
+
+def answers_http(url: str, *, ok_only: bool = False) -> bool:
+    """True once something serves HTTP there; with ok_only, only a 2xx counts (for /ready)."""
+    try:
+        with urllib.request.urlopen(url, timeout=2):
+            return True
+    except urllib.error.HTTPError:
+        return not ok_only
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+@contextlib.contextmanager
+def serving(
+    service: Service, *, env: Mapping[str, str], ready_path: str = "health", timeout: float = 180.0
+) -> Iterator[str]:
+    """Run one service under gunicorn on 127.0.0.1 until the block ends; yields its base URL."""
+    process = subprocess.Popen(
+        service_command(service, host="127.0.0.1", dev=False),
+        cwd=service.folder,
+        env=with_repo_on_path(env),
+        stdin=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    base = service.url("127.0.0.1")
+    try:
+        deadline = time.monotonic() + timeout
+        while not answers_http(base + ready_path, ok_only=True):
+            if process.poll() is not None:
+                raise RuntimeError(f"{service.name} exited with code {process.returncode} before answering")
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{service.name} did not answer {base + ready_path} within {timeout:.0f} s")
+            time.sleep(0.2)
+        yield base
+    finally:
+        signal_group(process.pid, signal.SIGTERM)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(timeout=30)
+        signal_group(process.pid, signal.SIGKILL)
+        process.wait()

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# The whole test suite, one pytest process per suite (each Django service has its own settings
+# module), every suite run even when an earlier one fails; fails when any suite fails. Every suite
+# has tests, so pytest's "no tests collected" (exit 5) is a failure like any other.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+py=${PY:-$root/.venv/bin/python}
+export PYTHONPATH=$root${PYTHONPATH:+:$PYTHONPATH}
+
+failed=()
+logs=$(mktemp -d)
+trap 'rm -rf "$logs"' EXIT
+suite() {  # suite NAME FOLDER COMMAND...
+    local name=$1 folder=$2
+    shift 2
+    echo "=== $name: (cd $folder && $*)"
+    if (cd "$folder" && "$@") 2>&1 | tee "$logs/$name.log"; then
+        echo "=== $name: passed"
+    else
+        local code=${PIPESTATUS[0]}
+        echo "=== $name: FAILED (exit $code)"
+        failed+=("$name (exit $code)")
+    fi
+}
+
+count() {  # count WORD: the sum of "N WORD" over every suite's closing pytest line
+    grep -hoE "^=+ .*[0-9]+ $1" "$logs"/*.log | grep -oE "[0-9]+ $1" | awk '{n += $1} END {print n + 0}'
+}
+
+suite digits . "$py" -m pytest digits
+suite ml_server ml_server "$py" -m pytest
+suite user_server user_server "$py" -m pytest
+if compgen -G 'notebooks/*.ipynb' >/dev/null; then
+    suite notebooks . env DIGITS_QUICK=1 "$py" -m pytest --nbmake notebooks
+else
+    echo "=== notebooks: none yet, skipped"
+fi
+if [[ -d bench/tests ]]; then
+    suite bench . "$py" -m pytest bench
+fi
+suite deploy . "$py" -m pytest deploy
+
+echo "all suites: $(count passed) passed, $(( $(count failed) + $(count error) )) failed, $(count skipped) skipped"
+if ((${#failed[@]})); then
+    echo "make test: failed suites: ${failed[*]}" >&2
+    exit 1
+fi
+echo "make test: all suites passed"
