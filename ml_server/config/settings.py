@@ -8,7 +8,7 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from digits.config import DEFAULT_MODEL, MODELS_DIR, PROJECT_ROOT
+from digits.config import MODELS_DIR, PROJECT_ROOT
 
 
 def env_bool(name: str, default: bool = False) -> bool:
@@ -33,7 +33,12 @@ USER_SERVER_PORT = int(os.environ.get("USER_SERVER_PORT", "8000"))
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", f"{HOST},127.0.0.1,localhost")
 
 MODELS_DIR = MODELS_DIR
-DEFAULT_MODEL = DEFAULT_MODEL
+# The model used when a request names none: env DEFAULT_MODEL, else the manifest's "default", else its
+# first model (so a partly trained models folder still serves).
+DEFAULT_MODEL = os.environ.get("DEFAULT_MODEL", "").strip() or None
+# Load the default model at start-up, in a background thread (gunicorn.conf.py does it after the fork;
+# this switch is for runserver). Off by default so manage.py commands and tests never import TensorFlow.
+PRELOAD_DEFAULT_MODEL = env_bool("ML_SERVER_PRELOAD")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -53,7 +58,9 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "predictions.metrics.MetricsMiddleware",
     "corsheaders.middleware.CorsMiddleware",
+    "core.middleware.BodySizeLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -109,6 +116,10 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
+# The Swagger UI assets (drf-spectacular-sidecar) are served by whitenoise from this process; without
+# `collectstatic` they are found in the installed apps and referenced by their plain names.
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_MANIFEST_STRICT = False
 
 # Request limits: the contract's 5 MB body limit, enforced before the body is read.
 MAX_BODY_BYTES = 5 * 1024 * 1024
@@ -127,6 +138,9 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
     "UNAUTHENTICATED_USER": None,
+    # Throttles identify clients by address: with None, DRF trusts the whole X-Forwarded-For header,
+    # which a client can vary to escape its limit. Set to the number of trusted proxies in front.
+    "NUM_PROXIES": int(os.environ.get("NUM_PROXIES", "0")),
     "DEFAULT_THROTTLE_RATES": {
         "predict": os.environ.get("PREDICT_THROTTLE_RATE", "6000/min"),
         "feedback": os.environ.get("FEEDBACK_THROTTLE_RATE", "60/min"),
@@ -141,6 +155,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # No request leaves the page: Swagger UI would otherwise fetch a badge from validator.swagger.io.
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
 }
 
 CORS_ALLOWED_ORIGINS = env_list(

@@ -4,4 +4,8 @@ import os
 
 os.environ.setdefault("SECRET_KEY", "test-only-secret-key-not-for-production-use-0123456789")
 
-from config.settings import *  # noqa: E402,F403
+from config.settings import *  # noqa: F403
+
+# Tests serve static files straight from the apps (WHITENOISE_USE_FINDERS): no collectstatic, no manifest.
+STATIC_ROOT = None
+STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}  # noqa: F405

@@ -1,4 +1,6 @@
-"""ml_server routes: the prediction API, feedback, the OpenAPI schema and docs, and the admin."""
+"""ml_server routes: the prediction API, feedback, the OpenAPI schema and docs, and the admin.
+
+Django's own error pages are JSON too, so no path of this service answers with HTML errors."""
 
 from django.contrib import admin
 from django.urls import include, path
@@ -11,3 +13,8 @@ urlpatterns = [
     path("docs", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     path("admin/", admin.site.urls),
 ]
+
+handler400 = "core.errors.bad_request"
+handler403 = "core.errors.permission_denied"
+handler404 = "core.errors.page_not_found"
+handler500 = "core.errors.server_error"

@@ -11,6 +11,8 @@ for path in (str(SERVICE_DIR.parent), str(SERVICE_DIR)):
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
+from core.wsgi import ChunkedBodyLimit  # noqa: E402
+from django.conf import settings  # noqa: E402
 from django.core.wsgi import get_wsgi_application  # noqa: E402
 
-application = get_wsgi_application()
+application = ChunkedBodyLimit(get_wsgi_application(), settings.MAX_BODY_BYTES)

@@ -7,7 +7,7 @@ import logging
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, RequestDataTooBig
-from django.http import Http404
+from django.http import Http404, HttpRequest, JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 
@@ -29,8 +29,40 @@ class ApiError(Exception):
             self.status_code = status_code
 
 
+def error_body(code: str, message: str) -> dict[str, dict[str, str]]:
+    return {"error": {"code": code, "message": message}}
+
+
 def error_response(code: str, message: str, status_code: int, headers: dict[str, str] | None = None) -> Response:
-    return Response({"error": {"code": code, "message": message}}, status=status_code, headers=headers)
+    """The contract's error as a DRF response; `error_code` lets the metrics count errors by code."""
+    response = Response(error_body(code, message), status=status_code, headers=headers)
+    response.error_code = code
+    return response
+
+
+def json_error(code: str, message: str, status_code: int) -> JsonResponse:
+    """The same error for plain Django code paths (middleware, URL-level handlers)."""
+    response = JsonResponse(error_body(code, message), status=status_code)
+    response.error_code = code
+    return response
+
+
+# Django's own error pages (handler400/403/404/500 in config.urls): JSON, never HTML. Django passes
+# `request` and `exception` by keyword, so the names stay even where unused.
+def bad_request(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:  # noqa: ARG001
+    return json_error("invalid_request", "Bad request.", 400)
+
+
+def permission_denied(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:  # noqa: ARG001
+    return json_error("permission_denied", "Permission denied.", 403)
+
+
+def page_not_found(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:  # noqa: ARG001
+    return json_error("not_found", f"No endpoint at {request.path[:200]}; see /docs.", 404)
+
+
+def server_error(request: HttpRequest) -> JsonResponse:  # noqa: ARG001
+    return json_error("internal_error", "The server failed to answer; the error is logged.", 500)
 
 
 _DRF_CODES: dict[type[exceptions.APIException], str] = {
@@ -47,7 +79,7 @@ _DRF_CODES: dict[type[exceptions.APIException], str] = {
 }
 
 
-def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+def api_exception_handler(exc: Exception, _context: dict[str, Any]) -> Response | None:
     """DRF's EXCEPTION_HANDLER: map every known error to the contract's JSON; others stay 500s
     (logged with their cause by Django, never shown to the client)."""
     if isinstance(exc, ApiError):

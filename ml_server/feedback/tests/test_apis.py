@@ -218,6 +218,15 @@ def test_feedback_is_throttled_per_client(post_feedback, monkeypatch):
     assert Feedback.objects.count() == 3
 
 
+def test_a_forged_forwarded_for_header_does_not_escape_the_throttle(post_feedback, monkeypatch):
+    monkeypatch.setitem(ScopedRateThrottle.THROTTLE_RATES, "feedback", "2/min")
+    body = {"pixels": [0.5] * 784, "label": 4}
+    statuses = [
+        post_feedback(body, REMOTE_ADDR="10.0.0.3", HTTP_X_FORWARDED_FOR=f"192.0.2.{i}").status_code for i in range(3)
+    ]
+    assert statuses == [201, 201, 429]
+
+
 def test_database_down_answers_503_and_stores_nothing(client, post_feedback):
     down = OperationalError("could not connect to server: Connection refused")
     with mock.patch.object(connections["default"], "_cursor", side_effect=down):
