@@ -51,4 +51,6 @@ def test_cnn_reads_canvas_drawings(entries):
 def test_recorded_accuracy_is_what_the_file_measures(entries, name, mnist):
     runtime = load_runtime(MODELS_DIR, entries[name])
     measured = accuracy(runtime, to_unit_range(mnist.x_test), mnist.y_test)
-    assert measured == pytest.approx(entries[name]["metrics"]["mnist_test_accuracy"], abs=6e-4)
+    # Monte-Carlo models sample their dropout afresh on every call: a few of 10,000 answers may flip.
+    tolerance = 2e-3 if entries[name]["uncertainty"] else 3e-4
+    assert measured == pytest.approx(entries[name]["metrics"]["mnist_test_accuracy"], abs=tolerance)
