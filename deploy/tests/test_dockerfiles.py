@@ -117,11 +117,15 @@ def installed_requirements(image: Dockerfile) -> set[str]:
     return names
 
 
+TEST_ONLY_FILES = {"conftest.py", "settings_test.py"}
+
+
 def imported_modules(folder: Path) -> set[str]:
     """Top-level modules that the service's code (tests excluded) imports."""
     modules = set()
     for path in folder.rglob("*.py"):
-        if "tests" in path.relative_to(folder).parts or path.name in {"conftest.py", "settings_test.py"}:
+        parts = path.relative_to(folder).parts
+        if any(part == "tests" or part.endswith("_tests") for part in parts) or path.name in TEST_ONLY_FILES:
             continue
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, ast.Import):

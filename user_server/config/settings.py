@@ -29,6 +29,22 @@ ML_SERVER_PORT = int(os.environ.get("ML_SERVER_PORT", "8001"))
 USER_SERVER_PORT = int(os.environ.get("USER_SERVER_PORT", "8000"))
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", f"{HOST},127.0.0.1,localhost")
 
+# HTTPS: served over TLS (directly or behind a proxy), browsers are told to stay on it and cookies
+# never travel in clear. Off by default because `make run` serves plain HTTP on loopback.
+HTTPS = env_bool("HTTPS")
+SECURE_SSL_REDIRECT = HTTPS
+CSRF_COOKIE_SECURE = HTTPS
+SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "31536000")) if HTTPS else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD")
+if env_bool("TRUST_X_FORWARDED_PROTO"):  # only behind a proxy that sets (never forwards) this header
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# `check --deploy` warns about HTTPS-only settings; over plain loopback HTTP they cannot apply, so
+# exactly those checks are silenced then (HSTS, SSL redirect, secure CSRF cookie). HSTS preload is an
+# opt-in registration with the browsers (SECURE_HSTS_PRELOAD=1), so its reminder is silenced too.
+HTTPS_ONLY_CHECKS = ["security.W004", "security.W008", "security.W016"]
+SILENCED_SYSTEM_CHECKS = ["security.W021"] if HTTPS else HTTPS_ONLY_CHECKS
+
 # Where the page sends its drawings; the browser calls it directly (CORS on the ml_server side).
 ML_SERVER_URL = os.environ.get("ML_SERVER_URL", f"http://127.0.0.1:{ML_SERVER_PORT}").rstrip("/")
 
@@ -41,6 +57,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",  # the page posts nothing here today; any future form is guarded
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "canvas.middleware.ContentSecurityPolicyMiddleware",
 ]
