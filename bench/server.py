@@ -1,0 +1,131 @@
+"""The ml_server as `make run` starts it (same command, production settings), on a free port with a
+throw-away database, timed from process start to `/ready`."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import psutil
+
+from scripts.services import manage, service_command, services_from_env, signal_group, with_repo_on_path
+
+READY_TIMEOUT_S = 180.0
+POLL_S = 0.05
+UNTHROTTLED = "1000000/s"  # the API throttle stays in the path, never answers 429 here, and keeps 1 s of history
+
+
+@dataclass
+class RunningServer:
+    base_url: str
+    process: subprocess.Popen[bytes]
+    start_to_ready_s: float
+    log: Path
+
+    def rss_bytes(self) -> int:
+        """Resident memory of the gunicorn master and all its workers."""
+        master = psutil.Process(self.process.pid)
+        return sum(p.memory_info().rss for p in [master, *master.children(recursive=True)])
+
+    def worker_pids(self) -> set[int]:
+        """gunicorn replaces a worker after `max_requests`; a new pid means a restart (models reload)."""
+        return {child.pid for child in psutil.Process(self.process.pid).children()}
+
+
+@dataclass(frozen=True)
+class Answer:
+    status: int
+    body: dict
+    seconds: float
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def server_env(*, port: int, models_dir: Path, workdir: Path) -> dict[str, str]:
+    env = with_repo_on_path(os.environ)
+    env.update(
+        ML_SERVER_PORT=str(port),
+        HOST="127.0.0.1",
+        SECRET_KEY=secrets.token_urlsafe(50),
+        MODELS_DIR=str(models_dir),
+        DATABASE_URL=f"sqlite:///{workdir / 'bench.sqlite3'}",
+        DEBUG="0",
+        PYTHONUNBUFFERED="1",
+        PREDICT_THROTTLE_RATE=UNTHROTTLED,
+    )
+    return env
+
+
+def call(url: str, *, data: bytes | None = None, content_type: str | None = None, timeout: float = 120) -> Answer:
+    """One request from Python (for checks and one-off timings, never for throughput)."""
+    request = urllib.request.Request(url, data=data, headers={"Content-Type": content_type} if content_type else {})
+    started = time.perf_counter()
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            status, raw = response.status, response.read()
+    except urllib.error.HTTPError as error:
+        status, raw = error.code, error.read()
+    seconds = time.perf_counter() - started
+    try:
+        body = json.loads(raw)
+    except ValueError:
+        body = {"raw": raw[:200].decode("latin-1")}
+    return Answer(status, body, seconds)
+
+
+@contextlib.contextmanager
+def ml_server(*, models_dir: Path, workdir: Path) -> Iterator[RunningServer]:
+    """Migrate a fresh database, start gunicorn with the service's config, wait for `/ready`."""
+    port = free_port()
+    service = services_from_env({"ML_SERVER_PORT": str(port)})[0]
+    env = server_env(port=port, models_dir=models_dir, workdir=workdir)
+    manage(service, env, "migrate", "--noinput", "--verbosity", "0")
+    log = workdir / "ml_server.log"
+    base = f"http://127.0.0.1:{port}"
+    with log.open("wb") as output:
+        started = time.perf_counter()
+        process = subprocess.Popen(
+            service_command(service, host="127.0.0.1", dev=False),
+            cwd=service.folder,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        while not _ready(base):
+            if process.poll() is not None:
+                raise RuntimeError(f"ml_server exited with code {process.returncode}; see {log}")
+            if time.perf_counter() - started > READY_TIMEOUT_S:
+                raise TimeoutError(f"ml_server was not ready within {READY_TIMEOUT_S:.0f} s; see {log}")
+            time.sleep(POLL_S)
+        yield RunningServer(base, process, time.perf_counter() - started, log)
+    finally:
+        signal_group(process.pid, signal.SIGTERM)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(timeout=30)
+        signal_group(process.pid, signal.SIGKILL)
+        process.wait()
+
+
+def _ready(base: str) -> bool:
+    try:
+        return call(base + "/ready", timeout=2).status == 200
+    except (urllib.error.URLError, OSError):
+        return False
