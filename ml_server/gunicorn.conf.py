@@ -26,7 +26,10 @@ preload_app = False  # import Django (and TensorFlow) in each worker, after the 
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "60"))  # first TensorFlow load takes a few seconds
 graceful_timeout = 20
 keepalive = 5
-max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "20000"))
+# Recycling a worker reloads Django, TensorFlow and the models (seconds without service when there is
+# one worker), and memory stays flat under load (hardening load test: +1.3% over 20,000 requests), so
+# recycle rarely: a safety net, not a routine.
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "200000"))
 max_requests_jitter = max_requests // 10
 
 # Request-line and header limits of gunicorn stay at their safe defaults; the body limit is the app's.
