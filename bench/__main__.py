@@ -10,6 +10,7 @@ memory with all models loaded, and /predict/number. Takes about 3-4 minutes with
 from __future__ import annotations
 
 import argparse
+import json
 import runpy
 import sys
 import tempfile
@@ -20,7 +21,7 @@ import numpy as np
 
 from bench.inprocess import measure_model, naive_monte_carlo, naive_predict
 from bench.load import LoadResult, Request, multipart_body, run_wrk
-from bench.report import CONNECTIONS, ModelRow, Results, machine_description, render
+from bench.report import CONNECTIONS, ModelRow, Results, latency_summary, machine_description, render
 from bench.server import RunningServer, call, ml_server
 from digits.config import MODELS_DIR, PROJECT_ROOT
 from digits.data import load_mnist
@@ -174,7 +175,9 @@ def main(argv: list[str] | None = None) -> int:
     if not args.no_write:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(report)
-        log(f"written to {args.out}")
+        summary = args.out.with_suffix(".json")
+        summary.write_text(json.dumps(latency_summary(results), indent=2) + "\n")
+        log(f"written to {args.out} and {summary} (make readme puts its latencies in README.md)")
     return 0
 
 

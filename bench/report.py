@@ -9,6 +9,7 @@ import platform
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from bench.inprocess import Baseline, Timing
 from bench.load import LoadResult
@@ -282,3 +283,14 @@ def _row(results: Results, name: str) -> ModelRow | None:
 
 def _p50(row: ModelRow | None) -> float | None:
     return row.load[1].p50_ms if row is not None and 1 in row.load else None
+
+
+def latency_summary(results: Results) -> dict[str, Any]:
+    """Per-model single-client latency for `scripts/model_table.py` (README's model table)."""
+    return {
+        "models": {
+            row.name: {"p50_ms": row.load[1].p50_ms, "p99_ms": row.load[1].p99_ms}
+            for row in results.models
+            if 1 in row.load
+        }
+    }

@@ -2,7 +2,7 @@
 
 from bench.inprocess import Baseline, Timing
 from bench.load import LoadResult
-from bench.report import ModelRow, Results, render, table, targets
+from bench.report import ModelRow, Results, latency_summary, render, table, targets
 
 
 def load(rps: float, p50: float = 2.0, errors: int = 0, connections: int = 1) -> LoadResult:
@@ -64,3 +64,9 @@ def test_report_names_the_machine_the_targets_and_every_model():
     assert "| /predict cnn (default)" in text and "| /predict cnn_mcd" in text
     assert "/predict/number" in text and "12.0 / 36.0" in text
     assert "250x" in text  # the baseline's measured ratio
+
+
+def test_latency_summary_gives_each_models_single_client_latency():
+    assert latency_summary(results()) == {
+        "models": {"cnn": {"p50_ms": 3.0, "p99_ms": 9.0}, "cnn_mcd": {"p50_ms": 30.0, "p99_ms": 90.0}}
+    }
