@@ -7,7 +7,6 @@ import contextlib
 import json
 import os
 import secrets
-import signal
 import socket
 import subprocess
 import time
@@ -19,7 +18,7 @@ from pathlib import Path
 
 import psutil
 
-from scripts.services import manage, service_command, services_from_env, signal_group, with_repo_on_path
+from scripts.services import manage, service_command, services_from_env, stop_group, with_repo_on_path
 
 READY_TIMEOUT_S = 180.0
 POLL_S = 0.05
@@ -117,11 +116,7 @@ def ml_server(*, models_dir: Path, workdir: Path) -> Iterator[RunningServer]:
             time.sleep(POLL_S)
         yield RunningServer(base, process, time.perf_counter() - started, log)
     finally:
-        signal_group(process.pid, signal.SIGTERM)
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            process.wait(timeout=30)
-        signal_group(process.pid, signal.SIGKILL)
-        process.wait()
+        stop_group(process)
 
 
 def _ready(base: str) -> bool:

@@ -77,6 +77,15 @@ def signal_group(pgid: int, signum: int) -> None:
         os.killpg(pgid, signum)
 
 
+def stop_group(process: subprocess.Popen, *, grace_s: float = 30) -> None:
+    """SIGTERM a server's whole process group, SIGKILL whatever is left after `grace_s`, reap it."""
+    signal_group(process.pid, signal.SIGTERM)
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        process.wait(timeout=grace_s)
+    signal_group(process.pid, signal.SIGKILL)
+    process.wait()
+
+
 def answers_http(url: str, *, ok_only: bool = False) -> bool:
     """True once something serves HTTP there; with ok_only, only a 2xx counts (for /ready)."""
     try:
@@ -111,8 +120,4 @@ def serving(
             time.sleep(0.2)
         yield base
     finally:
-        signal_group(process.pid, signal.SIGTERM)
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            process.wait(timeout=30)
-        signal_group(process.pid, signal.SIGKILL)
-        process.wait()
+        stop_group(process)
