@@ -24,6 +24,7 @@ MIN_CONTRAST = 0.08  # ink weaker than this against the background is taken for 
 INK_MASK_LEVEL = 0.1  # ink level (0..1) that counts as part of the digit when cropping
 SPECK_FRACTION = 0.02  # blobs with less of the total ink than this are noise
 CENTRE_OF_MASS = 14.0  # where MNIST put the centre of mass, in pixel-index coordinates
+WORKING_SIDE = 112  # pictures whose shorter side is 2x this or more are averaged down toward it
 
 
 class PreprocessError(ValueError):
@@ -50,7 +51,7 @@ class InvalidPixelsError(PreprocessError):
 
 def normalize_digit_image(image: ImageInput) -> np.ndarray:
     """Return the float32 (28, 28) MNIST-style input (white ink on black, 0..1) for one digit."""
-    return normalize_ink(extract_ink(image))
+    return normalize_ink(extract_ink(_downscaled(image)))
 
 
 def decode_image(data: bytes) -> Image.Image:
@@ -83,24 +84,33 @@ def extract_ink(image: ImageInput) -> np.ndarray:
 
     Transparent pixels count as white paper. The background level is the median of the border,
     so grey paper and light-on-dark drawings work; noise at the background's level is removed.
+    Decoded pictures are mapped through a 256-entry table: one pass over the pixels.
     """
     grey = _to_grey(image)
-    border = np.concatenate([grey[0], grey[-1], grey[1:-1, 0], grey[1:-1, -1]])
+    scale = 255.0 if grey.dtype == np.uint8 else 1.0
+    border = np.concatenate([grey[0], grey[-1], grey[1:-1, 0], grey[1:-1, -1]]).astype(np.float32) / scale
     background = float(np.median(border))
-    ink = (background - grey) if background > 0.5 else (grey - background)
+    dark_ink = background > 0.5
     noise = 3.0 * float(np.median(np.abs(border - background))) * 1.4826
-    peak = float(ink.max())
+    peak = (background - float(grey.min()) / scale) if dark_ink else (float(grey.max()) / scale - background)
     if peak - noise < MIN_CONTRAST:
         raise EmptyImageError("The image is blank: no digit was drawn.")
-    return np.clip((ink - noise) / (peak - noise), 0.0, 1.0, dtype=np.float32)
+
+    def ink_of(levels: np.ndarray) -> np.ndarray:
+        ink = (background - levels) if dark_ink else (levels - background)
+        return np.clip((ink - noise) / (peak - noise), 0.0, 1.0, dtype=np.float32)
+
+    if grey.dtype == np.uint8:
+        return np.take(ink_of(np.arange(256, dtype=np.float32) / 255.0), grey)
+    return ink_of(grey)
 
 
 def normalize_ink(ink: np.ndarray) -> np.ndarray:
     """Crop ink to its bounding box, fit it in 20x20 keeping aspect, centre its mass in 28x28."""
-    ink = drop_specks(ink)
-    rows = np.flatnonzero((ink > INK_MASK_LEVEL).any(axis=1))
-    cols = np.flatnonzero((ink > INK_MASK_LEVEL).any(axis=0))
-    crop = ink[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+    crop = _ink_box(ink)  # every blob lies inside the box, so specks are judged on the (smaller) crop
+    cleaned = drop_specks(crop)
+    if cleaned is not crop:
+        crop = _ink_box(cleaned)
     height, width = crop.shape
     scale = DIGIT_BOX / max(height, width)
     size = (max(1, round(width * scale)), max(1, round(height * scale)))
@@ -113,9 +123,19 @@ def normalize_ink(ink: np.ndarray) -> np.ndarray:
     return _place_by_centre_of_mass(digit)
 
 
+def _ink_box(ink: np.ndarray) -> np.ndarray:
+    """The part of `ink` inside the bounding box of its pixels above INK_MASK_LEVEL."""
+    mask = ink > INK_MASK_LEVEL
+    rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
+    if rows.size == 0:
+        raise EmptyImageError("The image is blank: no digit was drawn.")
+    return ink[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+
+
 def drop_specks(ink: np.ndarray) -> np.ndarray:
     """Remove connected blobs holding under 2% of the ink: dust and noise that would otherwise
-    stretch the bounding box, while the separate strokes of a real digit stay."""
+    stretch the bounding box, while the separate strokes of a real digit stay. Returns `ink`
+    itself when it is one blob."""
     labels, count = ndimage.label(ink > INK_MASK_LEVEL, structure=np.ones((3, 3)))
     if count == 0:
         raise EmptyImageError("The image is blank: no digit was drawn.")
@@ -160,12 +180,28 @@ def _to_grey(image: ImageInput) -> np.ndarray:
 
 
 def _pil_to_grey(image: Image.Image) -> np.ndarray:
+    return np.asarray(_flattened(image))
+
+
+def _flattened(image: Image.Image) -> Image.Image:
+    """The picture as 8-bit grey, transparent parts laid on white paper."""
     if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
         rgba = image.convert("RGBA")
         paper = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
         image = Image.alpha_composite(paper, rgba)
-    grey = np.asarray(image.convert("L"), dtype=np.float32) / 255.0
-    return grey
+    return image if image.mode == "L" else image.convert("L")
+
+
+def _downscaled(image: ImageInput) -> ImageInput:
+    """Big pictures box-averaged (in C) to a working size first: a digit ends up 20 px tall, so
+    detail finer than WORKING_SIDE px across the picture cannot reach the model, while every later
+    step costs in proportion to the pixels (a 280x280 canvas is read 2x2 averaged)."""
+    if isinstance(image, (bytes, bytearray, memoryview)):
+        image = decode_image(bytes(image))
+    if not isinstance(image, Image.Image):
+        return image
+    factor = min(image.size) // WORKING_SIDE
+    return _flattened(image).reduce(factor) if factor >= 2 else image
 
 
 def _array_to_grey(array: np.ndarray) -> np.ndarray:
