@@ -42,6 +42,8 @@ than three enclosed holes (an MNIST digit has at most two; a broken 8, three).""
 INK_LEVEL = 0.3  # pixel value that counts as ink for the shape signals
 SOLID_LEVEL, SOLID_SIZE = 0.5, 5  # ink surviving a 5x5 erosion: pen strokes vanish, filled areas stay
 TARGET_FALSE_ALARM = 0.01
+HOLE_STRUCTURE = np.pad(ndimage.generate_binary_structure(2, 1)[None], ((1, 1), (0, 0), (0, 0)))
+"""Background regions are 4-connected within one image, never across the images of a batch."""
 
 
 # --- Signals: larger means less like a digit -------------------------------------------------------
@@ -88,9 +90,7 @@ def _extent(ink: np.ndarray, *, axis: int) -> np.ndarray:
 
 def _holes(ink: np.ndarray) -> np.ndarray:
     """Background regions of two or more pixels that do not touch the image border, per image."""
-    structure = np.zeros((3, 3, 3), dtype=bool)
-    structure[1] = ndimage.generate_binary_structure(2, 1)  # 4-connected, never across images
-    labels, count = ndimage.label(~ink, structure=structure)
+    labels, count = ndimage.label(~ink, structure=HOLE_STRUCTURE)
     sizes = np.bincount(labels.ravel(), minlength=count + 1)
     touches = np.zeros(count + 1, dtype=bool)
     for edge in (labels[:, 0], labels[:, -1], labels[:, :, 0], labels[:, :, -1]):
@@ -140,11 +140,9 @@ def subspace_distance(images: np.ndarray, reference: dict[str, Any]) -> np.ndarr
     means, bases = _reference_arrays(reference["means"], reference["bases"], pool, int(reference["components"]))
     pooled = _pool(images, pool)
     energy = (pooled**2).sum(axis=1) + 1e-9
-    residuals = []
-    for mean, basis in zip(means, bases, strict=True):
-        centred = pooled - mean
-        residuals.append(((centred - (centred @ basis.T) @ basis) ** 2).sum(axis=1) / energy)
-    return np.min(residuals, axis=0)
+    centred = pooled[:, None, :] - means[None]  # (images, classes, pixels): all ten classes at once
+    residual = centred - np.einsum("nck,ckd->ncd", np.einsum("ncd,ckd->nck", centred, bases), bases)
+    return (residual**2).sum(axis=2).min(axis=1) / energy
 
 
 @functools.lru_cache(maxsize=16)
