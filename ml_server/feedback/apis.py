@@ -11,14 +11,13 @@ import re
 from typing import Any
 
 from core.errors import ApiError, error_response
-from core.parsers import LenientJSONParser
+from core.parsers import BufferedMultiPartParser, LenientJSONParser
 from django.db import Error as DatabaseError
 from django.http import QueryDict
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from predictions.inputs import parse_digit_input, require_object
 from predictions.serializers import ErrorSerializer
 from rest_framework import serializers, status
-from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
@@ -78,7 +77,7 @@ def database_unavailable(error: DatabaseError) -> Response:
 class FeedbackCreateApi(APIView):
     """POST /feedback: store one correction (drawing, model input, true digit, guess, model)."""
 
-    parser_classes = [LenientJSONParser, MultiPartParser]
+    parser_classes = [LenientJSONParser, BufferedMultiPartParser]
     throttle_classes = [ScopedRateThrottle]
     throttle_scope = "feedback"
 

@@ -6,11 +6,11 @@ import time
 from typing import Any
 
 import numpy as np
-from core.parsers import LenientJSONParser
+from core.parsers import BufferedMultiPartParser, LenientJSONParser
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, PolymorphicProxySerializer, extend_schema
-from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.parsers import FormParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
@@ -40,7 +40,7 @@ ERRORS = {
         503: "model_unavailable",
     }.items()
 }
-PARSERS = [LenientJSONParser, MultiPartParser, FormParser]
+PARSERS = [LenientJSONParser, BufferedMultiPartParser, FormParser]
 
 
 def answer(body: dict[str, Any], *, model: str) -> Response:
