@@ -1,6 +1,7 @@
 """Measure models: MNIST test accuracy and accuracy on canvas-like drawings of MNIST test digits.
 
     python -m digits.evaluate [--models cnn,rf] [--models-dir models/] [--canvas-count 5000] [--numbers [COUNT]]
+                              [--write]
 
 Models are loaded through `digits.runtime` (sha256 checked), and the canvas drawings go through
 `digits.preprocess.normalize_digit_image`, exactly as the server sees them.
@@ -16,7 +17,7 @@ import numpy as np
 
 from digits.config import MODELS_DIR
 from digits.data import Mnist, load_mnist
-from digits.manifest import read_manifest
+from digits.manifest import read_manifest, upsert_entry
 from digits.preprocess import normalize_digit_image, to_unit_range
 from digits.runtime import Runtime, load_runtime
 from digits.synthetic import canvas_digit_set
@@ -84,6 +85,11 @@ def main(argv: list[str] | None = None) -> int:
         metavar="COUNT",
         help="also read COUNT drawn numbers of 2-6 MNIST test digits (seed 0); default 1000",
     )
+    parser.add_argument(
+        "--write",
+        action="store_true",
+        help="store the measured accuracies in the manifest (after a preprocessing change, without retraining)",
+    )
     args = parser.parse_args(argv)
 
     manifest = read_manifest(args.models_dir)
@@ -98,6 +104,8 @@ def main(argv: list[str] | None = None) -> int:
     for name in wanted:
         runtime = load_runtime(args.models_dir, entries[name])
         metrics = measure(runtime, mnist, canvas)
+        if args.write:
+            upsert_entry(args.models_dir, {**entries[name], "metrics": {**entries[name]["metrics"], **metrics}})
         ece = expected_calibration_error(predict_probabilities(runtime, to_unit_range(mnist.x_test)), mnist.y_test)
         print(
             f"{name:<10} {metrics['mnist_test_accuracy']:>10.4f} {metrics['canvas_accuracy']:>8.4f} {ece:>9.4f}",
