@@ -193,9 +193,10 @@ def _flattened(image: Image.Image) -> Image.Image:
 
 
 def _downscaled(image: ImageInput) -> ImageInput:
-    """Big pictures box-averaged (in C) to a working size first: a digit ends up 20 px tall, so
-    detail finer than WORKING_SIDE px across the picture cannot reach the model, while every later
-    step costs in proportion to the pixels (a 280x280 canvas is read 2x2 averaged)."""
+    """Big pictures box-averaged (in C) by a whole factor first, keeping the shorter side at least
+    WORKING_SIDE px: every later step costs in proportion to the pixels, and a digit that fills
+    the picture ends up 20 px tall anyway (a 280x280 canvas is read 2x2 averaged: 0.9 -> 0.6 ms).
+    A digit drawn small in a large photo keeps less detail: crop such photos to the digit."""
     if isinstance(image, (bytes, bytearray, memoryview)):
         image = decode_image(bytes(image))
     if not isinstance(image, Image.Image):
