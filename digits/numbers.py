@@ -165,10 +165,6 @@ def _edit_distance(a: str, b: str) -> int:
     return row[-1]
 
 
-
-
-
-
 def _layout(scaled: list[np.ndarray], tops: list[int], height: float, rng: np.random.Generator) -> list[int]:
     """Left edge of each digit: mostly a gap, sometimes overlapping boxes, sometimes touching ink."""
     lefts = [0]
@@ -196,8 +192,6 @@ def _touching_offset(previous: np.ndarray, current: np.ndarray, drop: int) -> in
         if ink_p.size and ink_c.size:
             offset = max(offset, int(ink_p[-1] - ink_c[0]))
     return offset
-
-
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,16 +1,26 @@
 """Split a drawing of a number into its digits, left to right, each normalized like a single digit.
 
 The ink comes from `digits.preprocess.extract_ink` (same decoding, limits, polarity and background
-handling as `/predict`), so a one-digit drawing yields exactly the input `/predict` would use.
-Connected components of the ink are the starting point: noise specks are dropped, the separate
-strokes of one digit (the bar of a 4, the flag of a 5, a broken stroke) are merged, and a piece too
-wide for one digit (touching digits) is cut where the ink is thinnest (vertical projection).
+handling as `/predict`), so a one-digit drawing yields the input `/predict` would use (exactly, up
+to pictures large enough that `/predict` averages them down first; segmentation keeps every pixel,
+as box coordinates are in the drawing's own). Connected components of the ink are the starting
+point: noise specks are dropped, the separate strokes of one digit (the bar of a 4, the flag of a
+5, a broken stroke) are merged, and a piece too wide for one digit (touching digits) is cut where
+the ink is thinnest.
 
-Given a classifier, pieces are scored by how plausibly it reads them (its confidence, and whether
-the piece is shaped like the class it is read as). Each group is read whole and, when wider than
-most digits, also as the parts it falls into when its ink is thinned (which follows the contact of
-touching digits where no straight cut does); one classifier call covers the drawing. Only groups
-still read poorly then get candidate straight cuts, chosen by dynamic programming in a second call.
+Given a classifier, pieces are scored by how plausibly it reads them: its confidence, whether the
+piece is shaped like the class it is read as, and whether it is narrower than the number's other
+digits are tall (a confident classifier reads two touching digits as one wide one). Sizes are
+judged against the number's other digits too: a digit touching a neighbour drawn higher or lower
+is short next to their group, not next to the number. Each group is read whole and, when wider
+than most digits, also as the parts it falls into when its ink is thinned (which follows the
+contact of touching digits where no straight cut does); one classifier call covers the drawing.
+Groups still read poorly, and the poorly read parts of thinned groups (three digits in a row,
+thinning parting only the thinner contact), then get candidate cuts, chosen by dynamic
+programming in a second call. A cut is a seam: the least-ink path from top to bottom near the
+thinnest column of each short step, bending a little where that spares ink (slanted digits touch
+at an angle no column follows). It pays for the ink it goes through, and leaves no piece narrower
+than a stroke (a slice of a thick stroke reads as a confident 1).
 """
 
 from __future__ import annotations
@@ -40,9 +50,10 @@ CONSIDER_RATIO = 0.8  # with a classifier, pieces wider than this are also read 
 MAX_DIGIT_RATIO = 1.7  # no single digit is wider than this (MNIST's widest are about 1.5)
 DIGIT_RATIO = 0.75  # a typical digit's width/height (MNIST's median), sets how many digits touch
 MIN_PIECE_FRACTION = 0.06  # narrowest piece a cut may leave, as a share of the height
-MIN_PIECE_HEIGHT = 0.7  # a piece shorter than this share of its group's height is a fragment, not a digit
+MIN_PIECE_HEIGHT = 0.7  # a piece shorter than this share of its group's (or other digits') height is a fragment
+MIN_PIECE_PENS = 0.8  # a piece narrower than this share of the pen width is a slice of a stroke, not a 1
 SPLIT_COST = 0.15  # log-odds a cut must win by: confident classifiers read fragments confidently too...
-THICK_COST = 0.1  # ...and more for each pen width of ink the cut goes through beyond one (digits touch thinly)
+THICK_COST = 0.2  # ...and more for each pen width of ink the cut goes through beyond one (digits touch thinly)
 # Width/height of each digit class in MNIST's training set, 1st and 99th percentiles (but a 1 drawn
 # as one thin pen stroke may be narrower than MNIST's): a piece read as a 4 but shaped like a sliver
 # is a fragment. Outside its range a reading loses ASPECT_COST per unit of log ratio.
@@ -51,9 +62,14 @@ ASPECT_RANGE = np.array(
      (0.45, 1.25), (0.4, 1.05)]
 )  # fmt: skip
 ASPECT_COST = 6.0
+WIDEST_DIGIT = 1.4  # no digit is wider than this share of the height of the number's other digits...
+WIDE_COST = 2.0  # ...and a piece that is loses this much plausibility per unit of log ratio beyond it
 CUT_STEP_FRACTION = 0.12  # candidate cuts: the thinnest column in each step of this share of the height
 THINNED_BONUS = 0.5  # log-odds by which parts of thinned ink may read worse than the whole and still win
 THINNING_LEVELS = (0.3, 0.5, 0.7)  # stronger ink levels tried when looking for touching digits' cores
+SEAM_ROWS = 32  # seams are found on a grid about this many rows high
+SEAM_BAND = 0.1  # a seam strays at most this share of the height from its centre column...
+SEAM_BEND = 2.0  # ...and steps sideways only to spare more than this many pixels of ink per step
 EIGHT_CONNECTED = np.ones((3, 3), dtype=bool)
 
 
@@ -104,7 +120,8 @@ def segment_digits(
     if len(groups) > max_digits:
         raise _too_many(len(groups), max_digits)
     groups.sort(key=lambda group: group.left + group.right)
-    crops = [_Crop.of(group, labels, ink) for group in groups]
+    references = _reference_heights(groups)
+    crops = [_Crop.of(group, labels, ink, reference) for group, reference in zip(groups, references, strict=True)]
     if classify is None:
         pieces = [piece for crop in crops for piece in crop.pieces(crop.thinnest_cuts())]
     else:
@@ -142,6 +159,16 @@ def _merge_strokes(boxes: np.ndarray, ids: np.ndarray) -> list[_Group]:
     return groups
 
 
+def _reference_heights(groups: list[_Group]) -> list[float]:
+    """For each group, the median height of the others: the digits of one number are about as tall as
+    each other, while a group of touching digits drawn at different heights is taller than either.
+    Infinite for a lone group."""
+    heights = np.array([group.bottom - group.top for group in groups], dtype=float)
+    if len(groups) == 1:
+        return [np.inf]
+    return [float(np.median(np.delete(heights, k))) for k in range(len(groups))]
+
+
 def _union(groups: list[_Group]) -> _Group:
     return _Group(
         np.concatenate([g.labels for g in groups]),
@@ -152,42 +179,85 @@ def _union(groups: list[_Group]) -> _Group:
     )
 
 
+@dataclass
+class _Reading:
+    """How one group reads so far: its thinned parts with their plausibility, and the best choice
+    of pieces with its score."""
+
+    crop: _Crop
+    parts: list[_Crop]
+    part_pieces: list[DigitPiece]
+    part_scores: list[float]
+    score: float
+    pieces: list[DigitPiece]
+
+
 def _read_best(crops: list[_Crop], classify: Classifier) -> list[DigitPiece]:
     """Read each group whole and, when wide, as the parts its thinned ink falls into (one classifier
-    call); then search cuts (a second call) only for groups where a cut could still score higher."""
-    wholes = [crop.piece(0, crop.width) for crop in crops]
-    thinned = [crop.eroded_pieces() if crop.ratio > CONSIDER_RATIO else [] for crop in crops]
-    scores = _read(classify, [*wholes, *itertools.chain.from_iterable(thinned)])
-    choices: list[tuple[float, list[DigitPiece]]] = []
-    used = len(crops)
-    for crop, whole, parts, score in zip(crops, wholes, thinned, scores, strict=False):
-        choice = (float(score) if crop.ratio <= MAX_DIGIT_RATIO else -np.inf, [whole])
-        # Ink that falls apart when thinned is evidence of touching digits: that split pays no cut cost,
-        # and wins when read about as well as the whole (a confident classifier reads blobs confidently).
-        if parts and float(scores[used : used + len(parts)].sum()) + THINNED_BONUS >= choice[0]:
-            choice = (float(scores[used : used + len(parts)].sum()), parts)
-        used += len(parts)
-        choices.append(choice)
-    wanted = [k for k in range(len(crops)) if choices[k][0] < -SPLIT_COST]  # else no cut can score higher
-    lattices = [crops[k].lattice() for k in wanted]
-    scores = _read(classify, [piece for lattice in lattices for piece in lattice.pieces])
-    used = 0
-    for k, lattice in zip(wanted, lattices, strict=True):
-        cut = lattice.best(scores[used : used + len(lattice.pieces)])
-        used += len(lattice.pieces)
-        if cut[0] > choices[k][0]:
-            choices[k] = cut
+    call); then search cuts (a second call) only where a cut could still score higher."""
+    readings = _read_whole_or_thinned(crops, classify)
+    _search_cuts([reading for reading in readings if reading.score < -SPLIT_COST], classify)
     pieces = []
-    for crop, (score, read) in zip(crops, choices, strict=True):
-        pieces.extend(read if np.isfinite(score) else crop.pieces(crop.thinnest_cuts()))  # too wide, no reading
+    for reading in readings:
+        crop = reading.crop
+        pieces.extend(reading.pieces if np.isfinite(reading.score) else crop.pieces(crop.thinnest_cuts()))
     return pieces
 
 
-def _read(classify: Classifier, pieces: list[DigitPiece]) -> np.ndarray:
+def _read_whole_or_thinned(crops: list[_Crop], classify: Classifier) -> list[_Reading]:
+    """Each group read whole, or as its thinned parts when they read about as well: ink that falls
+    apart when thinned is evidence of touching digits, so that split pays no cut cost and wins
+    within THINNED_BONUS (a confident classifier reads blobs confidently)."""
+    wholes = [crop.whole() for crop in crops]
+    thinned = [crop.eroded_parts() if crop.ratio > CONSIDER_RATIO else [] for crop in crops]
+    part_pieces = [[part.whole() for part in parts] for parts in thinned]
+    widest = [crop.widest for crop in itertools.chain(crops, *thinned)]
+    scores = iter(_read(classify, [*wholes, *itertools.chain.from_iterable(part_pieces)], widest))
+    whole_scores = [float(next(scores)) for _ in crops]
+    readings = []
+    for crop, whole, score, parts, pieces in zip(crops, wholes, whole_scores, thinned, part_pieces, strict=True):
+        part_scores = [float(next(scores)) for _ in parts]
+        reading = _Reading(
+            crop, parts, pieces, part_scores, score if crop.ratio <= MAX_DIGIT_RATIO else -np.inf, [whole]
+        )
+        if parts and sum(part_scores) + THINNED_BONUS >= reading.score:
+            reading.score, reading.pieces = sum(part_scores), pieces
+        readings.append(reading)
+    return readings
+
+
+def _search_cuts(readings: list[_Reading], classify: Classifier) -> None:
+    """Cut the groups read poorly, and the poorly read parts of thinned groups (three digits in a
+    row touch, and thinning parts only the thinner contact), keeping a cut that scores higher."""
+    poor_parts = [[j for j, score in enumerate(reading.part_scores) if score < -SPLIT_COST] for reading in readings]
+    lattices = [
+        [reading.crop.lattice(), *(reading.parts[j].lattice() for j in poor)]
+        for reading, poor in zip(readings, poor_parts, strict=True)
+    ]
+    flat = [lattice for group in lattices for lattice in group]
+    widest = [lattice.widest for lattice in flat for _ in lattice.pieces]
+    scores = iter(_read(classify, [piece for lattice in flat for piece in lattice.pieces], widest))
+    for reading, poor, (lattice, *part_lattices) in zip(readings, poor_parts, lattices, strict=True):
+        cuts = [lattice.best(np.array([next(scores) for _ in lattice.pieces]))]
+        parts = [(score, [piece]) for score, piece in zip(reading.part_scores, reading.part_pieces, strict=True)]
+        for j, part_lattice in zip(poor, part_lattices, strict=True):
+            cut = part_lattice.best(np.array([next(scores) for _ in part_lattice.pieces]))
+            parts[j] = max(parts[j], cut, key=lambda read: read[0])
+        if parts:
+            cuts.append((sum(score for score, _ in parts), [piece for _, read in parts for piece in read]))
+        for score, pieces in cuts:
+            if score > reading.score:
+                reading.score, reading.pieces = score, pieces
+
+
+def _read(classify: Classifier, pieces: list[DigitPiece], widest: list[float]) -> np.ndarray:
+    """Plausibility of each piece as a digit (see `_plausibility`), less WIDE_COST per unit of log
+    ratio by which it is wider than `widest` allows."""
     if not pieces:
         return np.zeros(0)
     aspect = np.array([piece.box[2] / piece.box[3] for piece in pieces])
-    return _plausibility(classify(np.stack([piece.image for piece in pieces])), aspect)
+    too_wide = np.log(np.maximum(np.array([piece.box[2] for piece in pieces]) / np.array(widest), 1.0))
+    return _plausibility(classify(np.stack([piece.image for piece in pieces])), aspect) - WIDE_COST * too_wide
 
 
 def _plausibility(probabilities: np.ndarray, aspect: np.ndarray) -> np.ndarray:
@@ -203,16 +273,29 @@ def _plausibility(probabilities: np.ndarray, aspect: np.ndarray) -> np.ndarray:
 class _Crop:
     """A group's ink (only its own components) and where it sits in the drawing."""
 
-    def __init__(self, ink: np.ndarray, mask: np.ndarray, x: int, y: int) -> None:
+    def __init__(self, ink: np.ndarray, mask: np.ndarray, x: int, y: int, reference: float = np.inf) -> None:
         self.ink, self.mask, self.x, self.y = ink, mask, x, y
         self.height, self.width = mask.shape
         self.ratio = self.width / self.height
+        self.reference = reference  # height of the number's other digits (their median), if any
+
+    @property
+    def widest(self) -> float:
+        """The widest a digit here may plausibly be: none is much wider than the number's digits are
+        tall (two touching digits often are)."""
+        return WIDEST_DIGIT * self.reference
+
+    @property
+    def shortest(self) -> float:
+        """The shortest a digit here may be: a touching neighbour drawn higher or lower makes the group
+        taller than either digit, so the number's other digits count too."""
+        return MIN_PIECE_HEIGHT * min(self.height, self.reference)
 
     @classmethod
-    def of(cls, group: _Group, labels: np.ndarray, ink: np.ndarray) -> _Crop:
+    def of(cls, group: _Group, labels: np.ndarray, ink: np.ndarray, reference: float) -> _Crop:
         window = np.s_[group.top : group.bottom, group.left : group.right]
         mask = np.isin(labels[window], group.labels)
-        return cls(np.where(mask, ink[window], 0.0).astype(np.float32), mask, group.left, group.top)
+        return cls(np.where(mask, ink[window], 0.0).astype(np.float32), mask, group.left, group.top, reference)
 
     def piece(self, start: int, stop: int) -> DigitPiece | None:
         """The ink between two columns, trimmed and normalized; None when there is none."""
@@ -241,36 +324,82 @@ class _Crop:
         return cuts
 
     def lattice(self) -> _Lattice:
-        """Candidate pieces between candidate cuts: the thinnest column in each short step."""
+        """Candidate pieces between candidate cuts (seams bending around the thinnest column in each
+        short step), each tall and at least a pen wide; spans holding the same ink share one piece."""
         projection = self.mask.sum(axis=0)
         margin = max(1, round(MIN_PIECE_FRACTION * self.height))
         step = max(1, round(CUT_STEP_FRACTION * self.height))
-        edges = [0]
+        centers = [0]
         for low in range(margin, self.width - margin, step):
             cut = low + int(projection[low : min(low + step, self.width - margin + 1)].argmin())
-            if cut - edges[-1] >= margin:
-                edges.append(cut)
-        edges.append(self.width)
-        thickness = projection[edges[:-1]] / self.pen_width()
+            if cut - centers[-1] >= margin:
+                centers.append(cut)
+        seams, crossed = self.seams(np.array(centers[1:], dtype=int))
+        seams, first = np.unique(seams, axis=0, return_index=True)
+        order = np.argsort(seams.mean(axis=1), kind="stable")
+        edges = [np.zeros(self.height, dtype=int), *seams[order], np.full(self.height, self.width)]
+        pen = self.pen_width()
+        thickness = np.concatenate([[0.0], crossed[first][order]]) / pen
         cut_cost = SPLIT_COST + THICK_COST * np.maximum(thickness - 1.0, 0.0)
         cut_cost[0] = 0.0
-        spans, pieces = [], []
+        x = np.arange(self.width)[None]
+        spans, readings, pieces = [], [], []
+        seen: dict[tuple[int, int, int, int, int], int] = {}
         for i in range(len(edges)):
             for j in range(i + 1, len(edges)):
-                if edges[j] - edges[i] > MAX_DIGIT_RATIO * self.height:
+                if np.median(edges[j] - edges[i]) > MAX_DIGIT_RATIO * self.height:
                     break
-                piece = self.piece(edges[i], edges[j])
-                if piece is not None and piece.box[3] >= MIN_PIECE_HEIGHT * self.height:
-                    spans.append((i, j))
-                    pieces.append(piece)
-        return _Lattice(cut_cost, spans, pieces)
+                part = self.part(self.mask & (x >= edges[i][:, None]) & (x < edges[j][:, None]))
+                if part is None or part.height < self.shortest or part.width < MIN_PIECE_PENS * pen:
+                    continue
+                key = (part.x, part.y, part.width, part.height, int(part.mask.sum()))
+                if key not in seen:
+                    seen[key] = len(pieces)
+                    pieces.append(part.whole())
+                spans.append((i, j))
+                readings.append(seen[key])
+        return _Lattice(cut_cost, spans, readings, pieces, self.widest)
+
+    def seams(self, centers: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Least-ink cuts from top to bottom, each free to bend within SEAM_BAND of the height either
+        side of its centre column (digits touch at an angle, or interlock, where no column parts
+        them). Dynamic programming on a grid of about SEAM_ROWS rows, for speed. Per seam: the first
+        column right of the cut in every row, and the ink crossed in pixels (as a column's
+        projection counts it)."""
+        scale = -(-self.height // SEAM_ROWS)
+        rows, cols = -(-self.height // scale), -(-self.width // scale)
+        padded = np.zeros((rows * scale, cols * scale), dtype=np.float32)
+        padded[: self.height, : self.width] = self.mask
+        ink = padded.reshape(rows, scale, cols, scale).sum(axis=(1, 3)) / scale  # per grid cell, as columns count
+        band = max(1, round(SEAM_BAND * self.height / scale))
+        columns = np.clip(centers[:, None] // scale + np.arange(-band, band + 1), 0, cols - 1)
+        cost = ink[:, columns]  # (rows, seams, positions)
+        total, moves = cost[0], np.zeros(cost.shape, dtype=np.int8)  # least ink to reach each cell, and from where
+        wall = np.full((len(centers), 1), np.inf, dtype=np.float32)
+        for y in range(1, rows):
+            options = np.stack(
+                [np.hstack([wall, total[:, :-1]]) + SEAM_BEND, total, np.hstack([total[:, 1:], wall]) + SEAM_BEND]
+            )
+            step = options.argmin(axis=0)
+            moves[y] = step - 1
+            total = cost[y] + np.take_along_axis(options, step[None], axis=0)[0]
+        position = total.argmin(axis=1)  # walk back up from the cheapest end of each seam
+        crossed = np.zeros(len(centers), dtype=np.float32)
+        path = np.empty((rows, len(centers)), dtype=np.int64)
+        seam = np.arange(len(centers))
+        for y in range(rows - 1, -1, -1):
+            path[y] = columns[seam, position]
+            crossed += cost[y, seam, position]
+            position = position + moves[y, seam, position]
+        cuts = np.repeat(path * scale + scale // 2, scale, axis=0)[: self.height].T
+        return np.minimum(cuts, self.width), crossed
 
     def pen_width(self) -> float:
         """Mean stroke width: a stroke of length L and width p has area Lp and a border of 2L pixels."""
         border = self.mask & ~ndimage.binary_erosion(self.mask)
         return float(self.mask.sum()) / max(1.0, border.sum() / 2)
 
-    def eroded_pieces(self) -> list[DigitPiece]:
+    def eroded_parts(self) -> list[_Crop]:
         """Touching digits meet at a contact thinner than their strokes: thin the ink until it falls
         apart into tall cores, then give every ink pixel to the nearest core. Thinning first keeps
         only stronger ink (soft strokes, such as scans or scaled-up digits, touch by their faint
@@ -283,27 +412,35 @@ class _Crop:
         )
         for mask in masks:
             cores, _ = ndimage.label(mask, structure=EIGHT_CONNECTED)
-            tall = [
-                k + 1
-                for k, s in enumerate(ndimage.find_objects(cores))
-                if s[0].stop - s[0].start >= MIN_PIECE_HEIGHT * self.height
-            ]
+            tall = [k + 1 for k, s in enumerate(ndimage.find_objects(cores)) if s[0].stop - s[0].start >= self.shortest]
             if len(tall) >= 2:
                 seeds = np.where(np.isin(cores, tall), cores, 0)
                 nearest = ndimage.distance_transform_edt(seeds == 0, return_distances=False, return_indices=True)
                 owner = np.where(self.mask, seeds[tuple(nearest)], 0)
-                found = (self.owned_piece(owner == k) for k in tall)
-                return sorted((piece for piece in found if piece is not None), key=lambda piece: piece.box[0])
+                found = (self.part(owner == k) for k in tall)
+                return sorted((part for part in found if part is not None), key=lambda part: part.x)
         return []
 
-    def owned_piece(self, mask: np.ndarray) -> DigitPiece | None:
-        """The ink under `mask` (a part of this crop), trimmed and normalized; None when there is none."""
+    def part(self, mask: np.ndarray) -> _Crop | None:
+        """The ink under `mask` (a part of this crop) as a crop of its own, trimmed to it; None when
+        there is none."""
         rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
         if rows.size == 0:
             return None
         window = np.s_[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
-        box = (int(self.x + cols[0]), int(self.y + rows[0]), int(cols[-1] - cols[0] + 1), int(rows[-1] - rows[0] + 1))
-        return DigitPiece(box=box, image=normalize_ink(np.where(mask[window], self.ink[window], 0.0)))
+        own = mask[window]
+        x, y = self.x + int(cols[0]), self.y + int(rows[0])
+        return _Crop(np.where(own, self.ink[window], np.float32(0.0)), own, x, y, self.reference)
+
+    def whole(self) -> DigitPiece:
+        """All of this crop's ink as one digit, normalized."""
+        box = (int(self.x), int(self.y), self.width, self.height)
+        return DigitPiece(box=box, image=normalize_ink(self.ink))
+
+    def owned_piece(self, mask: np.ndarray) -> DigitPiece | None:
+        """The ink under `mask` (a part of this crop), trimmed and normalized; None when there is none."""
+        part = self.part(mask)
+        return None if part is None else part.whole()
 
 
 @dataclass(frozen=True)
@@ -312,16 +449,19 @@ class _Lattice:
 
     cut_cost: np.ndarray  # what cutting at each edge costs (nothing at the first)
     spans: list[tuple[int, int]]
-    pieces: list[DigitPiece]  # one per span
+    readings: list[int]  # for each span, its piece (spans holding the same ink share one)
+    pieces: list[DigitPiece]
+    widest: float  # the widest plausible digit (see `_Crop.widest`)
 
     def best(self, confidence: np.ndarray) -> tuple[float, list[DigitPiece]]:
         """The path of pieces from the first edge to the last with the highest total plausibility
-        less a cost per cut, with its score (-inf and no pieces when none exists)."""
+        (`confidence`, one per piece) less a cost per cut, with its score (-inf and no pieces when
+        none exists)."""
         best: list[tuple[float, list[DigitPiece]]] = [(0.0, [])] + [(-np.inf, [])] * len(self.cut_cost)
         order = sorted(range(len(self.spans)), key=lambda k: self.spans[k][1])
         for k in order:
-            (i, j), piece = self.spans[k], self.pieces[k]
-            score = best[i][0] + confidence[k] - self.cut_cost[i]
+            (i, j), reading = self.spans[k], self.readings[k]
+            score = best[i][0] + confidence[reading] - self.cut_cost[i]
             if score > best[j][0]:
-                best[j] = (score, [*best[i][1], piece])
+                best[j] = (score, [*best[i][1], self.pieces[reading]])
         return best[-1]

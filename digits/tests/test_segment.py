@@ -13,13 +13,14 @@ from scipy import ndimage
 
 from digits.preprocess import (
     INK_MASK_LEVEL,
+    WORKING_SIDE,
     EmptyImageError,
     ImageTooLargeError,
     PreprocessError,
     extract_ink,
     normalize_digit_image,
 )
-from digits.segment import DigitPiece, TooManyDigitsError, segment_digits
+from digits.segment import MIN_PIECE_PENS, WIDE_COST, DigitPiece, TooManyDigitsError, _Crop, _read, segment_digits
 
 PEN = 10
 Box = tuple[int, int, int, int]
@@ -181,10 +182,18 @@ def test_both_polarities_give_the_same_pieces():
 
 
 def test_a_single_digit_is_normalized_exactly_as_predict_normalizes_it():
-    image, draw = blank(280, 280)
-    seven(draw, 90, 60)
+    image, draw = blank(200, 200)  # under 2 x WORKING_SIDE: /predict reads it at full size too
+    seven(draw, 60, 40)
     (piece,) = segment_digits(png(image))
     np.testing.assert_allclose(piece.image, normalize_digit_image(png(image)), atol=1e-6)
+
+
+def test_on_a_big_canvas_a_single_digit_is_nearly_what_predict_sees():
+    image, draw = blank(280, 280)  # /predict averages this one 2x2 first; segmentation keeps full size
+    seven(draw, 90, 60)
+    (piece,) = segment_digits(png(image))
+    assert 2 * WORKING_SIDE <= 280
+    assert np.abs(piece.image - normalize_digit_image(png(image))).max() < 0.05
 
 
 def test_pil_images_and_arrays_are_accepted():
@@ -218,3 +227,79 @@ def test_a_huge_image_is_refused_before_decoding():
     Image.new("1", (6000, 5000), 1).save(buffer, format="PNG")
     with pytest.raises(ImageTooLargeError):
         segment_digits(buffer.getvalue())
+
+
+def test_three_touching_digits_are_cut_inside_the_part_that_thinning_left_whole():
+    """Thinning parts the thinly joined ring but not the 1 running into the other ring; the part
+    that holds both reads poorly, so it is cut in turn."""
+    image, draw = blank()
+    wide_zero = functools.partial(zero, w=100)
+    boxes = [one(draw, 100, 60), wide_zero(draw, 104, 60), wide_zero(draw, 222, 60)]
+    draw.line([(204, 120), (222, 120)], fill=0, width=2)  # a hairline joining the rings
+    assert components(image) == 1
+    templates = {}
+    for digit, shape in ((1, one), (0, wide_zero)):
+        alone, pen = blank()
+        shape(pen, 200, 60)
+        templates[digit] = normalize_digit_image(png(alone))
+    pieces = segment_digits(png(image), classify=template_classifier(templates))
+    assert_boxes_close(pieces, boxes)
+
+
+def test_a_short_digit_touching_a_tall_one_is_judged_by_the_other_digits_height():
+    """The touching pair is far taller than its 0 (the 1 towers over it), but the 0 is as tall as
+    the number's other digits, so it is a digit rather than a fragment."""
+    image, draw = blank()
+    boxes = [one(draw, 100, 30, h=170), zero(draw, 112, 70, h=100)]
+    draw.line([(105, 120), (112, 120)], fill=0, width=2)  # a hairline joining the 1 to the ring
+    boxes += [zero(draw, 300, 70, h=100), zero(draw, 400, 70, h=100)]
+    assert components(image) == 3
+    templates = {}
+    for digit, shape in ((1, one), (0, functools.partial(zero, h=100))):
+        alone, pen = blank()
+        shape(pen, 200, 60)
+        templates[digit] = normalize_digit_image(png(alone))
+    pieces = segment_digits(png(image), classify=template_classifier(templates))
+    assert_boxes_close(pieces, boxes)
+
+
+def ink_crop(image: Image.Image, reference: float = np.inf) -> _Crop:
+    """All the ink of a drawing as one group, the way `segment_digits` crops it."""
+    ink = extract_ink(png(image))
+    mask = ink > INK_MASK_LEVEL
+    rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
+    window = np.s_[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+    return _Crop(np.where(mask, ink, 0.0)[window], mask[window], int(cols[0]), int(rows[0]), reference)
+
+
+def test_no_candidate_piece_is_a_slice_of_a_stroke():
+    """A column cut inside a thick stroke leaves a sliver a classifier may well read as a 1."""
+    image, draw = blank()
+    draw.ellipse([100, 60, 230, 180], outline=0, width=30)
+    crop = ink_crop(image)
+    lattice = crop.lattice()
+    assert lattice.pieces
+    assert min(piece.box[2] for piece in lattice.pieces) >= MIN_PIECE_PENS * crop.pen_width()
+
+
+def test_a_piece_wider_than_the_numbers_digits_are_tall_is_less_plausible():
+    image, draw = blank()
+    zero(draw, 100, 60, w=150)
+    piece = ink_crop(image).whole()
+    always_zero = lambda images: np.tile(np.eye(10)[0] * 0.99 + 0.001, (len(images), 1))  # noqa: E731
+    alone, narrower, wider = _read(always_zero, [piece] * 3, [np.inf, 1.4 * 160, 1.4 * 100])
+    assert alone == narrower
+    assert wider == pytest.approx(alone - WIDE_COST * np.log(piece.box[2] / 140))
+
+
+def test_a_seam_follows_the_slant_between_two_strokes_where_every_column_crosses_ink():
+    image, draw = blank()
+    for x in (100, 124):
+        draw.line([(x, 180), (x + 20, 60)], fill=0, width=8)  # two slanted 1s, side by side
+    crop = ink_crop(image)
+    center = crop.width // 2
+    assert crop.mask.sum(axis=0).min() > 0  # no straight cut parts them
+    cuts, crossed = crop.seams(np.array([center]))
+    assert crossed[0] == 0.0
+    x = np.arange(crop.width)[None]
+    assert components(Image.fromarray(np.uint8(255 * ~(crop.mask & (x < cuts[0][:, None]))))) == 1
