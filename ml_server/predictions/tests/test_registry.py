@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import shutil
 import threading
 import time
@@ -165,3 +166,12 @@ def test_a_manifest_broken_later_leaves_the_last_good_one_in_force(api_client, m
     (models_copy / "manifest.json").write_text('{"models": "half-written')
     assert [m["name"] for m in api_client.get("/list").json()["models"]] == ["ann", "ann_mcd", "knn"]
     assert api_client.post("/predict", {"pixels": PIXELS, "model": "ann"}, format="json").status_code == 200
+
+
+def test_a_loaded_model_leaves_the_heap_frozen_so_full_collections_skip_it(tiny_models) -> None:
+    gc.unfreeze()
+    try:
+        ModelRegistry(tiny_models, "knn").get("knn")
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()  # the rest of the test process as it was
