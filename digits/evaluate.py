@@ -17,7 +17,7 @@ import numpy as np
 
 from digits.config import MODELS_DIR
 from digits.data import Mnist, load_mnist
-from digits.manifest import read_manifest, upsert_entry
+from digits.manifest import read_manifest, update_entry
 from digits.preprocess import normalize_digit_image, to_unit_range
 from digits.runtime import Runtime, load_runtime
 from digits.synthetic import canvas_digit_set
@@ -101,11 +101,14 @@ def main(argv: list[str] | None = None) -> int:
     mnist = load_mnist(args.data)
     canvas = canvas_inputs(mnist, count=args.canvas_count)
     print(f"{'model':<10} {'mnist_test':>10} {'canvas':>8} {'test_ece':>9}   (canvas set: {len(canvas[1])} drawings)")
+    status = 0
     for name in wanted:
         runtime = load_runtime(args.models_dir, entries[name])
         metrics = measure(runtime, mnist, canvas)
-        if args.write:
-            upsert_entry(args.models_dir, {**entries[name], "metrics": {**entries[name]["metrics"], **metrics}})
+        measured = {"metrics": {**entries[name]["metrics"], **metrics}}
+        if args.write and not update_entry(args.models_dir, name, measured, sha256=entries[name]["sha256"]):
+            print(f"{name}: its file changed while it was measured; manifest left alone", file=sys.stderr)
+            status = 1
         ece = expected_calibration_error(predict_probabilities(runtime, to_unit_range(mnist.x_test)), mnist.y_test)
         print(
             f"{name:<10} {metrics['mnist_test_accuracy']:>10.4f} {metrics['canvas_accuracy']:>8.4f} {ece:>9.4f}",
@@ -121,7 +124,7 @@ def main(argv: list[str] | None = None) -> int:
                 f"over {numbers['numbers']} numbers",
                 flush=True,
             )
-    return 0
+    return status
 
 
 if __name__ == "__main__":

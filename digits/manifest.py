@@ -73,6 +73,16 @@ def upsert_entry(models_dir: Path, entry: dict[str, Any], *, default: str = DEFA
     write_manifest(models_dir, {"default": manifest.get("default", default), "models": models})
 
 
+def update_entry(models_dir: Path, name: str, changes: dict[str, Any], *, sha256: str) -> bool:
+    """Merge `changes` into the entry of `name` as it stands now, if it still describes the file that
+    was measured (`sha256`); False, writing nothing, when that file was replaced meanwhile."""
+    current = next((m for m in read_manifest(models_dir)["models"] if m["name"] == name), None)
+    if current is None or current.get("sha256") != sha256:
+        return False
+    upsert_entry(models_dir, {**current, **changes})
+    return True
+
+
 def read_verified_model(models_dir: Path, entry: dict[str, Any]) -> tuple[Path, bytes]:
     """Read the entry's file from inside `models_dir` and check its sha256 against the manifest.
 

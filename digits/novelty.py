@@ -30,7 +30,7 @@ from scipy import ndimage
 
 from digits.config import IMAGE_SIZE, MODELS_DIR, NUM_CLASSES
 from digits.data import Mnist, load_mnist
-from digits.manifest import read_manifest, upsert_entry
+from digits.manifest import read_manifest, update_entry
 from digits.preprocess import normalize_digit_image, to_unit_range
 from digits.runtime import Prediction, Runtime, load_runtime
 from digits.synthetic import CANVAS_SIZE, canvas_digit_set
@@ -481,12 +481,9 @@ def main(argv: list[str] | None = None) -> int:
         _print_row(name, "fitted", rule["measured"], rule)
         if args.dry_run:
             continue
-        current = {m["name"]: m for m in read_manifest(args.models_dir)["models"]}.get(name, {})
-        if current.get("sha256") != entries[name]["sha256"]:
+        if not update_entry(args.models_dir, name, {"not_a_digit": rule}, sha256=entries[name]["sha256"]):
             print(f"{name}: its file changed while the rule was fitted; manifest left alone", file=sys.stderr)
             status = 1
-            continue
-        upsert_entry(args.models_dir, {**current, "not_a_digit": rule})
     return status
 
 
