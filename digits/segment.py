@@ -301,7 +301,8 @@ class _Crop:
         """The ink between two columns, trimmed and normalized; None when there is none."""
         mask = np.zeros_like(self.mask)
         mask[:, start:stop] = self.mask[:, start:stop]
-        return self.owned_piece(mask)
+        part = self.part(mask)
+        return None if part is None else part.whole()
 
     def pieces(self, cuts: list[int]) -> list[DigitPiece]:
         edges = [0, *cuts, self.width]
@@ -436,11 +437,6 @@ class _Crop:
         """All of this crop's ink as one digit, normalized."""
         box = (int(self.x), int(self.y), self.width, self.height)
         return DigitPiece(box=box, image=normalize_ink(self.ink))
-
-    def owned_piece(self, mask: np.ndarray) -> DigitPiece | None:
-        """The ink under `mask` (a part of this crop), trimmed and normalized; None when there is none."""
-        part = self.part(mask)
-        return None if part is None else part.whole()
 
 
 @dataclass(frozen=True)
