@@ -40,7 +40,6 @@ ERRORS = {
         503: "model_unavailable",
     }.items()
 }
-PARSERS = [LenientJSONParser, BufferedMultiPartParser, FormParser]
 
 
 def answer(body: dict[str, Any], *, model: str) -> Response:
@@ -70,12 +69,16 @@ def digit_body(model: str, result: DigitResult, elapsed: float, with_input: bool
     return body
 
 
-class PredictApi(APIView):
-    """POST /predict: one digit (image upload, base64/data URL, pixels, grid form) or a batch."""
+class PredictionApi(APIView):
+    """What every prediction endpoint shares: the request forms it reads and its throttle."""
 
-    parser_classes = PARSERS
+    parser_classes = [LenientJSONParser, BufferedMultiPartParser, FormParser]
     throttle_classes = [ScopedRateThrottle]
     throttle_scope = "predict"
+
+
+class PredictApi(PredictionApi):
+    """POST /predict: one digit (image upload, base64/data URL, pixels, grid form) or a batch."""
 
     @extend_schema(
         operation_id="predict",
@@ -109,12 +112,8 @@ class PredictApi(APIView):
         return answer(digit_body(batch.model, batch.results[0], elapsed_ms(started), with_input), model=batch.model)
 
 
-class PredictNumberApi(APIView):
+class PredictNumberApi(PredictionApi):
     """POST /predict/number: every digit of a drawn number, left to right, classified in one batch."""
-
-    parser_classes = PARSERS
-    throttle_classes = [ScopedRateThrottle]
-    throttle_scope = "predict"
 
     @extend_schema(
         operation_id="predict_number",
