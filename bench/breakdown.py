@@ -49,7 +49,7 @@ def wsgi_environ(path: str, *, body: bytes = b"", content_type: str = "") -> dic
     }
 
 
-def request_timer(application: Callable, path: str, **body: Any) -> Callable[[], int]:
+def request_sender(application: Callable, path: str, **body: Any) -> Callable[[], int]:
     """A call that sends one request to the WSGI application and returns its status code."""
 
     def send() -> int:
@@ -94,10 +94,10 @@ def measure(seconds: float) -> list[tuple[str, Timing]]:
 
     png = render_canvas_digit(load_mnist().x_test[0], np.random.default_rng(0))
     upload = multipart_body({"model": "cnn"}, {"image": ("canvas.png", "image/png", png)}, BOUNDARY)
-    predict = request_timer(
+    predict = request_sender(
         application, "/predict", body=upload, content_type=f"multipart/form-data; boundary={BOUNDARY}"
     )
-    health = request_timer(application, "/health")
+    health = request_sender(application, "/health")
     get_registry().get("cnn")
     assert predict() == 200 and health() == 200
     digit = normalize_digit_image(png)
