@@ -12,13 +12,13 @@ import subprocess
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 import psutil
 
-from scripts.services import manage, service_command, services_from_env, stop_group, with_repo_on_path
+from scripts.services import WSGI_APP, manage, service_command, services_from_env, stop_group, with_repo_on_path
 
 READY_TIMEOUT_S = 180.0
 POLL_S = 0.05
@@ -88,18 +88,20 @@ def call(url: str, *, data: bytes | None = None, content_type: str | None = None
 
 
 @contextlib.contextmanager
-def ml_server(*, models_dir: Path, workdir: Path) -> Iterator[RunningServer]:
+def ml_server(
+    *, models_dir: Path, workdir: Path, wsgi_app: str = WSGI_APP, extra_env: Mapping[str, str] | None = None
+) -> Iterator[RunningServer]:
     """Migrate a fresh database, start gunicorn with the service's config, wait for `/ready`."""
     port = free_port()
     service = services_from_env({"ML_SERVER_PORT": str(port)})[0]
-    env = server_env(port=port, models_dir=models_dir, workdir=workdir)
+    env = server_env(port=port, models_dir=models_dir, workdir=workdir) | dict(extra_env or {})
     manage(service, env, "migrate", "--noinput", "--verbosity", "0")
     log = workdir / "ml_server.log"
     base = f"http://127.0.0.1:{port}"
     with log.open("wb") as output:
         started = time.perf_counter()
         process = subprocess.Popen(
-            service_command(service, host="127.0.0.1", dev=False),
+            service_command(service, host="127.0.0.1", dev=False, wsgi_app=wsgi_app),
             cwd=service.folder,
             env=env,
             stdin=subprocess.DEVNULL,

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+WSGI_APP = "config.wsgi:application"  # each service's WSGI application, run from its own folder
 
 
 @dataclass(frozen=True)
@@ -46,15 +47,16 @@ def services_from_env(env: Mapping[str, str]) -> tuple[Service, Service]:
     )
 
 
-def service_command(service: Service, *, host: str, dev: bool) -> list[str]:
-    """gunicorn with the service's own config (production), or Django's runserver (development)."""
+def service_command(service: Service, *, host: str, dev: bool, wsgi_app: str = WSGI_APP) -> list[str]:
+    """gunicorn with the service's own config (production), or Django's runserver (development).
+    `wsgi_app` lets the benchmarks serve the application wrapped (`bench.ceiling`)."""
     if dev:
         return [sys.executable, "manage.py", "runserver", f"{host}:{service.port}"]
     bind = f"[{host}]:{service.port}" if ":" in host else f"{host}:{service.port}"
     # Two gunicorns on one machine would share gunicorn's default control socket (~/.gunicorn/gunicorn.ctl).
     return [
         *(sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "--no-control-socket"),
-        *("--bind", bind, "config.wsgi:application"),
+        *("--bind", bind, wsgi_app),
     ]
 
 

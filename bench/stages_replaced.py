@@ -1,0 +1,31 @@
+"""The ml_server's WSGI application with stages of `/predict` replaced by their results, served only
+by `python -m bench.ceiling`. BENCH_REPLACED (comma-separated) names the stages:
+
+- `preprocessing`: `normalize_digit_image` (the upload is still decoded: any server must decode it);
+- `model`: the model and the not-a-digit signals (`predict_digits`).
+
+A replaced stage runs for real on the first request; later requests reuse that result, which is
+right because the ceiling benchmark sends the same upload every time.
+"""
+
+from __future__ import annotations
+
+import os
+
+import predictions.apis as apis
+import predictions.inputs as inputs
+from config.wsgi import application
+
+from bench.replay import replayed
+from digits.preprocess import decode_image
+
+STAGES = frozenset({"preprocessing", "model"})
+REPLACED = frozenset(filter(None, os.environ.get("BENCH_REPLACED", "").split(",")))
+if REPLACED - STAGES:
+    raise ValueError(f"BENCH_REPLACED names unknown stages {sorted(REPLACED - STAGES)}; known: {sorted(STAGES)}")
+if "preprocessing" in REPLACED:
+    inputs.normalize_digit_image = replayed(inputs.normalize_digit_image, still=decode_image)
+if "model" in REPLACED:
+    apis.predict_digits = replayed(apis.predict_digits)
+
+__all__ = ["application"]
