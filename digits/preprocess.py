@@ -24,6 +24,7 @@ MIN_CONTRAST = 0.08  # ink weaker than this against the background is taken for 
 INK_MASK_LEVEL = 0.1  # ink level (0..1) that counts as part of the digit when cropping
 SPECK_FRACTION = 0.02  # blobs with less of the total ink than this are noise
 CENTRE_OF_MASS = 14.0  # where MNIST put the centre of mass, in pixel-index coordinates
+OPAQUE = 255  # alpha of a fully opaque pixel
 WORKING_SIDE = 112  # pictures whose shorter side is 2x this or more are averaged down toward it
 
 
@@ -184,7 +185,11 @@ def _pil_to_grey(image: Image.Image) -> np.ndarray:
 
 
 def _flattened(image: Image.Image) -> Image.Image:
-    """The picture as 8-bit grey, transparent parts laid on white paper."""
+    """The picture as 8-bit grey, transparent parts laid on white paper. A browser canvas painted
+    white before drawing is opaque: checking its alpha (~60 µs for 280x280) spares laying it on
+    paper (~500 µs), with the same grey."""
+    if image.mode in ("RGBA", "LA") and image.getchannel("A").getextrema()[0] == OPAQUE:
+        return image.convert("L")
     if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
         rgba = image.convert("RGBA")
         paper = Image.new("RGBA", rgba.size, (255, 255, 255, 255))

@@ -13,6 +13,7 @@ from digits.preprocess import (
     ImageTooLargeError,
     InvalidImageError,
     InvalidPixelsError,
+    _flattened,
     normalize_digit_image,
     pixels_to_input,
 )
@@ -125,6 +126,19 @@ def test_transparent_png_is_composited_on_white(mnist):
     data = png_bytes(Image.fromarray(rgba, mode="RGBA"), format="PNG")
     on_white = draw_on_canvas(mnist.x_test[7], size=140, height=90, top=20, left=30, dark_on_light=True)
     assert mean_abs_difference(normalize_digit_image(data), normalize_digit_image(on_white)) < 0.02
+
+
+@pytest.mark.parametrize("mode", ["RGBA", "LA"])
+@given(pixels=st.binary(min_size=48 * 48 * 4, max_size=48 * 48 * 4), opaque=st.booleans())
+@PROPERTY_SETTINGS
+def test_opaque_pictures_skip_compositing_yet_give_the_same_grey(mode, pixels, opaque):
+    """A browser canvas is an opaque RGBA PNG: its shortcut must read exactly like laying it on paper."""
+    bands = np.frombuffer(pixels, dtype=np.uint8).reshape(48, 48, 4)[..., : len(mode)].copy()
+    if opaque:
+        bands[..., -1] = 255
+    image = Image.fromarray(bands, mode=mode)
+    on_paper = Image.alpha_composite(Image.new("RGBA", image.size, "white"), image.convert("RGBA")).convert("L")
+    assert np.array_equal(np.asarray(_flattened(image)), np.asarray(on_paper))
 
 
 @pytest.mark.parametrize("value", [0, 255, 128])
