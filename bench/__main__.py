@@ -23,12 +23,12 @@ from bench.inprocess import measure_model, naive_monte_carlo, naive_predict
 from bench.load import LoadResult, Request, multipart_body, run_wrk
 from bench.report import CONNECTIONS, ModelRow, Results, latency_summary, machine_description, render
 from bench.server import RunningServer, call, ml_server
+from bench.uploads import as_browser_canvas, canvas_digit_upload
 from digits.config import MODELS_DIR, PROJECT_ROOT
 from digits.data import load_mnist
 from digits.manifest import read_manifest
 from digits.numbers import render_number
 from digits.preprocess import normalize_digit_image, to_unit_range
-from digits.synthetic import render_canvas_digit
 
 BOUNDARY = "----digits-bench-7d3f9a"
 CONTENT_TYPE = f"multipart/form-data; boundary={BOUNDARY}"
@@ -93,7 +93,7 @@ def main(argv: list[str] | None = None) -> int:
     default = str(manifest.get("default") or entries[0]["name"])
     mnist = load_mnist()
     rng = np.random.default_rng(0)
-    png = render_canvas_digit(mnist.x_test[0], rng)
+    png = canvas_digit_upload(mnist, rng)
     image = normalize_digit_image(png)
     test = to_unit_range(mnist.x_test[:AGREEMENT_DIGITS])
 
@@ -119,7 +119,7 @@ def main(argv: list[str] | None = None) -> int:
     import tensorflow as tf
 
     machine += [("TensorFlow", tf.__version__), ("Keras", tf.keras.__version__)]
-    number_png = render_number([mnist.x_test[i] for i in range(1, 1 + NUMBER_DIGITS)], rng)[0]
+    number_png = as_browser_canvas(render_number([mnist.x_test[i] for i in range(1, 1 + NUMBER_DIGITS)], rng)[0])
     number_truth = "".join(str(int(d)) for d in mnist.y_test[1 : 1 + NUMBER_DIGITS])
 
     with tempfile.TemporaryDirectory(prefix="bench-") as tmp:

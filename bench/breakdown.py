@@ -24,10 +24,10 @@ import numpy as np
 
 from bench.inprocess import Timing, time_calls
 from bench.load import multipart_body
+from bench.uploads import canvas_digit_upload
 from digits.config import PROJECT_ROOT
 from digits.data import load_mnist
 from digits.preprocess import decode_image, normalize_digit_image
-from digits.synthetic import render_canvas_digit
 
 BOUNDARY = "breakdownboundary"
 
@@ -92,7 +92,7 @@ def measure(seconds: float) -> list[tuple[str, Timing]]:
     import predictions.inputs as inputs
     from predictions.registry import get_registry
 
-    png = render_canvas_digit(load_mnist().x_test[0], np.random.default_rng(0))
+    png = canvas_digit_upload(load_mnist(), np.random.default_rng(0))
     upload = multipart_body({"model": "cnn"}, {"image": ("canvas.png", "image/png", png)}, BOUNDARY)
     predict = request_sender(
         application, "/predict", body=upload, content_type=f"multipart/form-data; boundary={BOUNDARY}"

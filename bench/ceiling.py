@@ -20,9 +20,9 @@ import numpy as np
 from bench.load import LoadResult, Request, multipart_body, run_wrk
 from bench.report import peak, rate, table
 from bench.server import ml_server
+from bench.uploads import canvas_digit_upload
 from digits.config import MODELS_DIR
 from digits.data import load_mnist
-from digits.synthetic import render_canvas_digit
 
 BOUNDARY = "----digits-ceiling-5e1b"
 CONNECTIONS = (1, 8)
@@ -69,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.ceiling", description=__doc__.split("\n")[0])
     parser.add_argument("--seconds", type=float, default=5.0, help="length of each wrk run")
     args = parser.parse_args(argv)
-    png = render_canvas_digit(load_mnist().x_test[0], np.random.default_rng(0))
+    png = canvas_digit_upload(load_mnist(), np.random.default_rng(0))
     body = multipart_body({"model": "cnn"}, {"image": ("canvas.png", "image/png", png)}, BOUNDARY)
     rows = []
     for does, replaced in VARIANTS:

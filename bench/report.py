@@ -217,8 +217,9 @@ def render(results: Results) -> str:
 Written by `{results.command}` (`make bench`); do not edit by hand. The ml_server runs as `make run`
 starts it (gunicorn with `ml_server/gunicorn.conf.py`, DEBUG off) on loopback, driven by wrk
 (one wrk thread, keep-alive connections, {results.seconds_per_run:g} s per run, closed loop). The
-upload is a 280x280 canvas-like PNG of an MNIST test digit (`digits.synthetic.render_canvas_digit`)
-sent as `multipart/form-data`; the number is 4 MNIST test digits drawn by `digits.numbers.render_number`.
+upload is an MNIST test digit drawn on a 280x280 canvas (`digits.synthetic.render_canvas_digit`) and
+encoded as the page's canvas sends it, an opaque RGBA PNG (`bench.uploads`), as `multipart/form-data`;
+the number is 4 MNIST test digits drawn by `digits.numbers.render_number` on 560x280, sent alike.
 Model time is `Runtime.predict` on one preprocessed image in the benchmark's own process.
 
 ## Machine
