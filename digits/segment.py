@@ -21,6 +21,13 @@ programming in a second call. A cut is a seam: the least-ink path from top to bo
 thinnest column of each short step, bending a little where that spares ink (slanted digits touch
 at an angle no column follows). It pays for the ink it goes through, and leaves no piece narrower
 than a stroke (a slice of a thick stroke reads as a confident 1).
+
+A classifier of lone digits reads two touching digits as one with near certainty ("11" as a 4), and
+the halves of a lone digit drawn in two strokes as two confident digits. Given a detector of
+touching digits (`digits.touching`), every group, thinned part and candidate piece is also judged
+by how likely it is to hold several digits: reading one whole adds the log probability of one
+digit, splitting it the log probability of several (both times TOUCHING_WEIGHT); and a group wider
+than MAX_DIGIT_RATIO may then stay whole (a sprawling 6 or 5 does exist), if the detector says so.
 """
 
 from __future__ import annotations
@@ -28,6 +35,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 from scipy import ndimage
@@ -37,6 +45,10 @@ from scipy.sparse.csgraph import connected_components
 from digits.preprocess import INK_MASK_LEVEL, EmptyImageError, ImageInput, PreprocessError, extract_ink, normalize_ink
 
 Classifier = Callable[[np.ndarray], np.ndarray]  # (n, 28, 28) float32 -> (n, 10) probabilities
+# (n, 28, 28) inputs and (n, SHAPE_FACTS) shape facts (`_Crop.shape_facts`) -> (n,) probability that
+# each holds several touching digits (see `digits.touching`)
+TouchingDetector = Callable[[np.ndarray, np.ndarray], np.ndarray]
+SHAPE_FACTS = 4  # numbers per group in `_Crop.shape_facts`
 
 MAX_DIGITS = 32
 SPECK_FRACTION = 0.1  # a component whose longest side is under this share of the tallest one is noise
@@ -47,7 +59,7 @@ STRAY_FRACTION = 1 / 3  # a stroke this small (share of the tallest) that joined
 MAX_COMPONENTS = 512  # more candidate strokes than this is a scribble, not a number
 SPLIT_RATIO = 1.45  # width/height above which, without a classifier, a piece is taken for touching digits
 CONSIDER_RATIO = 0.8  # with a classifier, pieces wider than this are also read as their thinned parts
-MAX_DIGIT_RATIO = 1.7  # no single digit is wider than this (MNIST's widest are about 1.5)
+MAX_DIGIT_RATIO = 1.7  # no single digit is wider than this (MNIST's widest are about 1.5), unless a detector says so
 DIGIT_RATIO = 0.75  # a typical digit's width/height (MNIST's median), sets how many digits touch
 MIN_PIECE_FRACTION = 0.06  # narrowest piece a cut may leave, as a share of the height
 MIN_PIECE_HEIGHT = 0.7  # a piece shorter than this share of its group's (or other digits') height is a fragment
@@ -70,6 +82,8 @@ THINNING_LEVELS = (0.3, 0.5, 0.7)  # stronger ink levels tried when looking for 
 SEAM_ROWS = 32  # seams are found on a grid about this many rows high
 SEAM_BAND = 0.1  # a seam strays at most this share of the height from its centre column...
 SEAM_BEND = 2.0  # ...and steps sideways only to spare more than this many pixels of ink per step
+TOUCHING_WEIGHT = 0.5  # how much the touching-digits detector's log probabilities count
+MIN_PROBABILITY = 1e-4  # the detector's answers are clipped to this much doubt
 EIGHT_CONNECTED = np.ones((3, 3), dtype=bool)
 
 
@@ -85,6 +99,13 @@ class DigitPiece:
     image: np.ndarray
 
 
+class Prior(NamedTuple):
+    """TOUCHING_WEIGHT times the detector's log probability that a crop is one digit, and several."""
+
+    whole: float
+    split: float
+
+
 @dataclass(frozen=True)
 class _Group:
     """Components taken for one digit (or for touching digits, until they are cut)."""
@@ -97,13 +118,37 @@ class _Group:
 
 
 def segment_digits(
-    image: ImageInput, *, max_digits: int = MAX_DIGITS, classify: Classifier | None = None
+    image: ImageInput,
+    *,
+    max_digits: int = MAX_DIGITS,
+    classify: Classifier | None = None,
+    touching: TouchingDetector | None = None,
 ) -> list[DigitPiece]:
-    """The digits of a drawing, left to right.
+    """The digits of a drawing, left to right. `touching` (used only with `classify`) weighs whether
+    each group of strokes is one digit or several touching ones (see `digits.touching`).
 
     Raises the errors of `extract_ink` (`InvalidImageError`, `ImageTooLargeError`, `EmptyImageError`)
     and `TooManyDigitsError` past `max_digits` pieces.
     """
+    crops = _group_crops(image, max_digits)
+    if classify is None:
+        pieces = [piece for crop in crops for piece in crop.pieces(crop.thinnest_cuts())]
+    else:
+        pieces = _read_best(crops, classify, touching)
+    if len(pieces) > max_digits:
+        raise _too_many(len(pieces), max_digits)
+    return pieces
+
+
+def whole_groups(image: ImageInput, *, max_digits: int = MAX_DIGITS) -> tuple[list[DigitPiece], np.ndarray]:
+    """The drawing's groups of strokes left to right, each whole (before any cut), with their shape
+    facts (see `_Crop.shape_facts`): what a detector of touching digits learns from and judges."""
+    crops = _group_crops(image, max_digits)
+    return [crop.whole() for crop in crops], np.array([crop.shape_facts() for crop in crops])
+
+
+def _group_crops(image: ImageInput, max_digits: int) -> list[_Crop]:
+    """Connected ink, specks dropped and strokes merged into groups, left to right."""
     ink = extract_ink(image)
     labels, count = ndimage.label(ink > INK_MASK_LEVEL, structure=EIGHT_CONNECTED)
     if count == 0:
@@ -121,14 +166,7 @@ def segment_digits(
         raise _too_many(len(groups), max_digits)
     groups.sort(key=lambda group: group.left + group.right)
     references = _reference_heights(groups)
-    crops = [_Crop.of(group, labels, ink, reference) for group, reference in zip(groups, references, strict=True)]
-    if classify is None:
-        pieces = [piece for crop in crops for piece in crop.pieces(crop.thinnest_cuts())]
-    else:
-        pieces = _read_best(crops, classify)
-    if len(pieces) > max_digits:
-        raise _too_many(len(pieces), max_digits)
-    return pieces
+    return [_Crop.of(group, labels, ink, reference) for group, reference in zip(groups, references, strict=True)]
 
 
 def _too_many(found: int, max_digits: int) -> TooManyDigitsError:
@@ -190,13 +228,15 @@ class _Reading:
     part_scores: list[float]
     score: float
     pieces: list[DigitPiece]
+    prior: Prior  # what the detector of touching digits says of the group...
+    part_priors: list[Prior]  # ...and of each thinned part
 
 
-def _read_best(crops: list[_Crop], classify: Classifier) -> list[DigitPiece]:
+def _read_best(crops: list[_Crop], classify: Classifier, touching: TouchingDetector | None) -> list[DigitPiece]:
     """Read each group whole and, when wide, as the parts its thinned ink falls into (one classifier
     call); then search cuts (a second call) only where a cut could still score higher."""
-    readings = _read_whole_or_thinned(crops, classify)
-    _search_cuts([reading for reading in readings if reading.score < -SPLIT_COST], classify)
+    readings = _read_whole_or_thinned(crops, classify, touching)
+    _search_cuts([reading for reading in readings if reading.score < -SPLIT_COST], classify, touching)
     pieces = []
     for reading in readings:
         crop = reading.crop
@@ -204,31 +244,51 @@ def _read_best(crops: list[_Crop], classify: Classifier) -> list[DigitPiece]:
     return pieces
 
 
-def _read_whole_or_thinned(crops: list[_Crop], classify: Classifier) -> list[_Reading]:
+def _read_whole_or_thinned(
+    crops: list[_Crop], classify: Classifier, touching: TouchingDetector | None
+) -> list[_Reading]:
     """Each group read whole, or as its thinned parts when they read about as well: ink that falls
     apart when thinned is evidence of touching digits, so that split pays no cut cost and wins
-    within THINNED_BONUS (a confident classifier reads blobs confidently)."""
+    within THINNED_BONUS (a confident classifier reads blobs confidently). A detector of touching
+    digits adds its log probability of one digit to the whole, and of several to any split, for
+    groups and thinned parts alike (a thinned part may still hold two digits)."""
     wholes = [crop.whole() for crop in crops]
     thinned = [crop.eroded_parts() if crop.ratio > CONSIDER_RATIO else [] for crop in crops]
     part_pieces = [[part.whole() for part in parts] for parts in thinned]
+    priors = _touching_priors([*crops, *itertools.chain(*thinned)], [*wholes, *itertools.chain(*part_pieces)], touching)
+    part_priors = iter(priors[len(crops) :])
     widest = [crop.widest for crop in itertools.chain(crops, *thinned)]
     scores = iter(_read(classify, [*wholes, *itertools.chain.from_iterable(part_pieces)], widest))
     whole_scores = [float(next(scores)) for _ in crops]
     readings = []
-    for crop, whole, score, parts, pieces in zip(crops, wholes, whole_scores, thinned, part_pieces, strict=True):
-        part_scores = [float(next(scores)) for _ in parts]
-        reading = _Reading(
-            crop, parts, pieces, part_scores, score if crop.ratio <= MAX_DIGIT_RATIO else -np.inf, [whole]
-        )
-        if parts and sum(part_scores) + THINNED_BONUS >= reading.score:
-            reading.score, reading.pieces = sum(part_scores), pieces
+    for crop, whole, score, parts, pieces, prior in zip(
+        crops, wholes, whole_scores, thinned, part_pieces, priors[: len(crops)], strict=True
+    ):
+        own_priors = [next(part_priors) for _ in parts]
+        part_scores = [float(next(scores)) + part_prior.whole for part_prior in own_priors]
+        whole_score = score + prior.whole if crop.ratio <= MAX_DIGIT_RATIO or touching else -np.inf
+        reading = _Reading(crop, parts, pieces, part_scores, whole_score, [whole], prior, own_priors)
+        if parts and sum(part_scores) + prior.split + THINNED_BONUS >= reading.score:
+            reading.score, reading.pieces = sum(part_scores) + prior.split, pieces
         readings.append(reading)
     return readings
 
 
-def _search_cuts(readings: list[_Reading], classify: Classifier) -> None:
+def _touching_priors(crops: list[_Crop], wholes: list[DigitPiece], touching: TouchingDetector | None) -> list[Prior]:
+    """For each crop, what the detector says of it; nothing either way without a detector."""
+    if touching is None or not crops:
+        return [Prior(0.0, 0.0)] * len(crops)
+    facts = np.array([crop.shape_facts() for crop in crops])
+    several = np.clip(
+        touching(np.stack([whole.image for whole in wholes]), facts), MIN_PROBABILITY, 1 - MIN_PROBABILITY
+    )
+    return [Prior(TOUCHING_WEIGHT * float(np.log1p(-p)), TOUCHING_WEIGHT * float(np.log(p))) for p in several]
+
+
+def _search_cuts(readings: list[_Reading], classify: Classifier, touching: TouchingDetector | None) -> None:
     """Cut the groups read poorly, and the poorly read parts of thinned groups (three digits in a
-    row touch, and thinning parts only the thinner contact), keeping a cut that scores higher."""
+    row touch, and thinning parts only the thinner contact), keeping a cut that scores higher. The
+    detector of touching digits judges every candidate piece too (a piece may hold two digits)."""
     poor_parts = [[j for j, score in enumerate(reading.part_scores) if score < -SPLIT_COST] for reading in readings]
     lattices = [
         [reading.crop.lattice(), *(reading.parts[j].lattice() for j in poor)]
@@ -236,18 +296,28 @@ def _search_cuts(readings: list[_Reading], classify: Classifier) -> None:
     ]
     flat = [lattice for group in lattices for lattice in group]
     widest = [lattice.widest for lattice in flat for _ in lattice.pieces]
-    scores = iter(_read(classify, [piece for lattice in flat for piece in lattice.pieces], widest))
+    pieces = [piece for lattice in flat for piece in lattice.pieces]
+    priors = _touching_priors([crop for lattice in flat for crop in lattice.crops], pieces, touching)
+    scores = iter(_read(classify, pieces, widest) + np.array([prior.whole for prior in priors]))
     for reading, poor, (lattice, *part_lattices) in zip(readings, poor_parts, lattices, strict=True):
-        cuts = [lattice.best(np.array([next(scores) for _ in lattice.pieces]))]
+        cuts = [_best_split(lattice, np.array([next(scores) for _ in lattice.pieces]), reading.prior)]
         parts = [(score, [piece]) for score, piece in zip(reading.part_scores, reading.part_pieces, strict=True)]
         for j, part_lattice in zip(poor, part_lattices, strict=True):
-            cut = part_lattice.best(np.array([next(scores) for _ in part_lattice.pieces]))
-            parts[j] = max(parts[j], cut, key=lambda read: read[0])
+            confidence = np.array([next(scores) for _ in part_lattice.pieces])
+            parts[j] = max(parts[j], _best_split(part_lattice, confidence, reading.part_priors[j]), key=lambda r: r[0])
         if parts:
-            cuts.append((sum(score for score, _ in parts), [piece for _, read in parts for piece in read]))
+            split = sum(score for score, _ in parts) + reading.prior.split
+            cuts.append((split, [piece for _, read in parts for piece in read]))
         for score, pieces in cuts:
             if score > reading.score:
                 reading.score, reading.pieces = score, pieces
+
+
+def _best_split(lattice: _Lattice, confidence: np.ndarray, prior: Prior) -> tuple[float, list[DigitPiece]]:
+    """The lattice's best path, given each piece's `confidence` (the detector's word on it being one
+    digit counted in) and the detector's word on the whole (`prior`) being several."""
+    score, pieces = lattice.best(confidence, -prior.split)
+    return score + prior.split, pieces
 
 
 def _read(classify: Classifier, pieces: list[DigitPiece], widest: list[float]) -> np.ndarray:
@@ -278,6 +348,7 @@ class _Crop:
         self.height, self.width = mask.shape
         self.ratio = self.width / self.height
         self.reference = reference  # height of the number's other digits (their median), if any
+        self._pen_width: float | None = None  # measured once: shape facts, thinning and cuts all ask
 
     @property
     def widest(self) -> float:
@@ -344,7 +415,7 @@ class _Crop:
         cut_cost = SPLIT_COST + THICK_COST * np.maximum(thickness - 1.0, 0.0)
         cut_cost[0] = 0.0
         x = np.arange(self.width)[None]
-        spans, readings, pieces = [], [], []
+        spans, readings, pieces, parts = [], [], [], []
         seen: dict[tuple[int, int, int, int, int], int] = {}
         for i in range(len(edges)):
             for j in range(i + 1, len(edges)):
@@ -357,9 +428,10 @@ class _Crop:
                 if key not in seen:
                     seen[key] = len(pieces)
                     pieces.append(part.whole())
+                    parts.append(part)
                 spans.append((i, j))
                 readings.append(seen[key])
-        return _Lattice(cut_cost, spans, readings, pieces, self.widest)
+        return _Lattice(cut_cost, spans, readings, pieces, parts, self.widest)
 
     def seams(self, centers: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Least-ink cuts from top to bottom, each free to bend within SEAM_BAND of the height either
@@ -395,10 +467,18 @@ class _Crop:
         cuts = np.repeat(path * scale + scale // 2, scale, axis=0)[: self.height].T
         return np.minimum(cuts, self.width), crossed
 
+    def shape_facts(self) -> np.ndarray:
+        """What the normalized input hides: log width/height, width and height against the number's
+        other digits (this group's own height when alone), and log pen width/height."""
+        reference = self.reference if np.isfinite(self.reference) else self.height
+        return np.log([self.ratio, self.width / reference, self.height / reference, self.pen_width() / self.height])
+
     def pen_width(self) -> float:
         """Mean stroke width: a stroke of length L and width p has area Lp and a border of 2L pixels."""
-        border = self.mask & ~ndimage.binary_erosion(self.mask)
-        return float(self.mask.sum()) / max(1.0, border.sum() / 2)
+        if self._pen_width is None:
+            border = self.mask & ~ndimage.binary_erosion(self.mask)
+            self._pen_width = float(self.mask.sum()) / max(1.0, border.sum() / 2)
+        return self._pen_width
 
     def eroded_parts(self) -> list[_Crop]:
         """Touching digits meet at a contact thinner than their strokes: thin the ink until it falls
@@ -447,17 +527,19 @@ class _Lattice:
     spans: list[tuple[int, int]]
     readings: list[int]  # for each span, its piece (spans holding the same ink share one)
     pieces: list[DigitPiece]
+    crops: list[_Crop]  # each piece's ink
     widest: float  # the widest plausible digit (see `_Crop.widest`)
 
-    def best(self, confidence: np.ndarray) -> tuple[float, list[DigitPiece]]:
+    def best(self, confidence: np.ndarray, whole_bonus: float = 0.0) -> tuple[float, list[DigitPiece]]:
         """The path of pieces from the first edge to the last with the highest total plausibility
-        (`confidence`, one per piece) less a cost per cut, with its score (-inf and no pieces when
-        none exists)."""
+        (`confidence`, one per piece) less a cost per cut, plus `whole_bonus` for the path of one
+        piece, with its score (-inf and no pieces when none exists)."""
         best: list[tuple[float, list[DigitPiece]]] = [(0.0, [])] + [(-np.inf, [])] * len(self.cut_cost)
         order = sorted(range(len(self.spans)), key=lambda k: self.spans[k][1])
+        whole = (0, len(self.cut_cost))
         for k in order:
             (i, j), reading = self.spans[k], self.readings[k]
-            score = best[i][0] + confidence[reading] - self.cut_cost[i]
+            score = best[i][0] + confidence[reading] - self.cut_cost[i] + (whole_bonus if (i, j) == whole else 0.0)
             if score > best[j][0]:
                 best[j] = (score, [*best[i][1], self.pieces[reading]])
         return best[-1]

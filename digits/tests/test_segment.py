@@ -20,7 +20,17 @@ from digits.preprocess import (
     extract_ink,
     normalize_digit_image,
 )
-from digits.segment import MIN_PIECE_PENS, WIDE_COST, DigitPiece, TooManyDigitsError, _Crop, _read, segment_digits
+from digits.segment import (
+    MIN_PIECE_PENS,
+    SHAPE_FACTS,
+    WIDE_COST,
+    DigitPiece,
+    TooManyDigitsError,
+    _Crop,
+    _read,
+    segment_digits,
+    whole_groups,
+)
 
 PEN = 10
 Box = tuple[int, int, int, int]
@@ -303,3 +313,70 @@ def test_a_seam_follows_the_slant_between_two_strokes_where_every_column_crosses
     assert crossed[0] == 0.0
     x = np.arange(crop.width)[None]
     assert components(Image.fromarray(np.uint8(255 * ~(crop.mask & (x < cuts[0][:, None]))))) == 1
+
+
+def two_touching_ones() -> tuple[Image.Image, list[Box], dict[int, np.ndarray]]:
+    """Two 1s joined by a hairline, and templates that read the pair as a confident 4: no wider
+    than a digit and read with certainty, only a detector of touching digits calls it two."""
+    image, draw = blank()
+    boxes = [one(draw, 100, 60), one(draw, 160, 60)]  # as wide as a 4
+    draw.line([(100, 120), (160, 120)], fill=0, width=2)
+    alone, pen = blank()
+    one(pen, 200, 60)
+    (pair,), _ = whole_groups(png(image))
+    return image, boxes, {1: whole_groups(png(alone))[0][0].image, 4: pair.image}
+
+
+def constant_detector(probability: float) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
+    return lambda images, _facts: np.full(len(images), probability)
+
+
+def wider_than_a_one_is_two(_images: np.ndarray, facts: np.ndarray) -> np.ndarray:
+    """A stand-in detector: any group wider than 0.4 of its height holds two digits."""
+    return np.where(facts[:, 0] > np.log(0.4), 0.99, 0.01)
+
+
+def test_a_detector_of_touching_digits_has_a_confidently_read_pair_cut():
+    image, boxes, templates = two_touching_ones()
+    assert components(image) == 1
+    classify = template_classifier(templates)
+    assert len(segment_digits(png(image), classify=classify)) == 1
+    assert len(segment_digits(png(image), classify=classify, touching=constant_detector(0.01))) == 1
+    left, right = segment_digits(png(image), classify=classify, touching=wider_than_a_one_is_two)
+    (x1, _, w1, _), (x2, _, w2, _) = boxes
+    assert abs(left.box[0] - x1) <= 2 and abs(right.box[0] + right.box[2] - (x2 + w2)) <= 2
+    assert left.box[0] + left.box[2] < x2 and right.box[0] > x1 + w1  # the cut runs along the hairline
+
+
+def test_a_detector_sure_of_one_digit_keeps_a_group_whole_that_the_classifier_would_cut():
+    image, draw = blank()
+    wide_zero = functools.partial(zero, w=100)
+    one(draw, 100, 60)
+    wide_zero(draw, 104, 60)
+    templates = {}
+    for digit, shape in ((1, one), (0, wide_zero)):
+        alone, pen = blank()
+        shape(pen, 200, 60)
+        templates[digit] = normalize_digit_image(png(alone))
+    classify = template_classifier(templates)
+    assert len(segment_digits(png(image), classify=classify)) == 2
+    assert len(segment_digits(png(image), classify=classify, touching=constant_detector(1e-6))) == 1
+
+
+def test_whole_groups_are_the_groups_before_any_cut_with_their_shape_facts():
+    image, boxes, _ = two_touching_ones()
+    zero(ImageDraw.Draw(image), 300, 60)
+    pieces, facts = whole_groups(png(image))
+    assert len(pieces) == 2 and facts.shape == (2, SHAPE_FACTS)
+    (x, _, w, h), ring = pieces[0].box, pieces[1].box
+    assert abs(x - boxes[0][0]) <= 2 and abs(x + w - (boxes[1][0] + boxes[1][2])) <= 2
+    np.testing.assert_allclose(facts[0][:3], np.log([w / h, w / ring[3], h / ring[3]]))
+    assert np.exp(facts[0][3]) * h == pytest.approx(PEN, rel=0.3)  # the pen width, as a share of the height
+
+
+def test_a_digit_wider_than_any_mnist_digit_stays_whole_when_the_detector_is_sure_of_it():
+    image, draw = blank()
+    box = zero(draw, 100, 80, w=200, h=90)  # over twice as wide as tall: cut for certain without a detector
+    classify = template_classifier({0: whole_groups(png(image))[0][0].image})
+    assert len(segment_digits(png(image), classify=classify)) >= 2
+    assert_boxes_close(segment_digits(png(image), classify=classify, touching=constant_detector(1e-6)), [box])
