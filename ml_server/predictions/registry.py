@@ -18,6 +18,9 @@ from typing import Any
 
 from digits.manifest import MANIFEST_NAME, ManifestError, read_manifest
 from digits.runtime import Runtime, load_runtime
+from digits.segment import TouchingDetector
+from digits.touching import RULE_KEY as TOUCHING_RULE
+from digits.touching import touching_detector
 from predictions.errors import ModelUnavailableError, UnknownModelError
 
 logger = logging.getLogger(__name__)
@@ -43,10 +46,26 @@ class ModelSlot:
     runtime: Runtime | None = None
     error: str | None = None
     failed_stamp: FileStamp = None
+    _touching: tuple[Any, TouchingDetector | None] = (None, None)  # (stored rule, detector built from it)
 
     @property
     def name(self) -> str:
         return str(self.entry["name"])
+
+    def touching_detector(self) -> TouchingDetector | None:
+        """The entry's detector of touching digits (`digits.touching`), decoded once per stored rule.
+        A malformed rule is logged and ignored: numbers are then read as without a detector."""
+        rule, detector = self._touching
+        stored = self.entry.get(TOUCHING_RULE)
+        if stored is rule:
+            return detector
+        try:
+            detector = touching_detector(self.entry)
+        except ValueError as error:
+            logger.error("model %s: detector of touching digits ignored: %s", self.name, error)
+            detector = None
+        self._touching = (stored, detector)  # two threads racing here build the same detector
+        return detector
 
     def same_artifact(self, entry: dict[str, Any]) -> bool:
         return entry.get("file") == self.entry.get("file") and entry.get("sha256") == self.entry.get("sha256")

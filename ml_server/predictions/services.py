@@ -112,12 +112,16 @@ class NumberReading:
 
 
 def predict_number(*, model_name: object | None, image: bytes) -> NumberReading:
-    """Split a drawn number into its digits and classify them in one batch; the same model guides
-    where touching digits are cut (`digits.segment`)."""
-    runtime = get_registry().get(model_name)  # unknown or broken model: 404/503 before any work
+    """Split a drawn number into its digits and classify them in one batch; the same model, and the
+    detector of touching digits its manifest entry holds, guide where digits are cut (`digits.segment`)."""
+    registry = get_registry()
+    runtime = registry.get(model_name)  # unknown or broken model: 404/503 before any work
     try:
         pieces = segment_digits(
-            image, max_digits=MAX_DIGITS, classify=lambda batch: runtime.predict(batch).probabilities
+            image,
+            max_digits=MAX_DIGITS,
+            classify=lambda batch: runtime.predict(batch).probabilities,
+            touching=registry.slot(runtime.name).touching_detector(),
         )
     except PreprocessError as error:
         raise preprocess_api_error(error) from error

@@ -10,10 +10,13 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image, ImageDraw
 
-from digits.manifest import read_manifest
+from digits.config import MODELS_DIR
+from digits.manifest import read_manifest, write_manifest
 from digits.numbers import number_set
 from digits.runtime import load_runtime
 from digits.segment import segment_digits
+from digits.touching import RULE_KEY as TOUCHING_RULE
+from predictions.registry import get_registry
 
 pytestmark = pytest.mark.usefixtures("tiny_models")
 
@@ -90,3 +93,36 @@ def test_a_huge_number_image_is_413(api_client, huge_png) -> None:
     upload = SimpleUploadedFile("huge.png", huge_png, content_type="image/png")
     response = api_client.post("/predict/number", {"image": upload}, format="multipart")
     assert response.status_code == 413 and response.json()["error"]["code"] == "too_large"
+
+
+def give_detector(models_dir, model: str, rule: dict) -> None:
+    """Store a detector of touching digits in a model's manifest entry, as `digits.pairs` does."""
+    manifest = read_manifest(models_dir)
+    next(m for m in manifest["models"] if m["name"] == model)[TOUCHING_RULE] = rule
+    write_manifest(models_dir, manifest)
+
+
+def test_the_models_detector_of_touching_digits_guides_the_reading(api_client, models_copy, drawn_number) -> None:
+    committed = next(m for m in read_manifest(MODELS_DIR)["models"] if TOUCHING_RULE in m)
+    give_detector(models_copy, "ann", committed[TOUCHING_RULE])
+    slot = get_registry().slot("ann")
+    detector = slot.touching_detector()
+    assert detector is not None and slot.touching_detector() is detector  # decoded once
+    upload = SimpleUploadedFile("number.png", drawn_number.png, content_type="image/png")
+    body = api_client.post("/predict/number", {"image": upload, "model": "ann"}, format="multipart").json()
+    runtime = get_registry().get("ann")
+    pieces = segment_digits(
+        drawn_number.png, classify=lambda batch: runtime.predict(batch).probabilities, touching=detector
+    )
+    assert [d["box"] for d in body["digits"]] == [list(piece.box) for piece in pieces]
+
+
+def test_a_malformed_detector_is_logged_and_numbers_are_read_without_it(
+    api_client, models_copy, drawn_number, caplog
+) -> None:
+    give_detector(models_copy, "ann", {"shapes": [[3, 3, 1, 8]], "weights": "!!"})
+    upload = SimpleUploadedFile("number.png", drawn_number.png, content_type="image/png")
+    response = api_client.post("/predict/number", {"image": upload, "model": "ann"}, format="multipart")
+    assert response.status_code == 200
+    assert get_registry().slot("ann").touching_detector() is None
+    assert "detector of touching digits ignored" in caplog.text
