@@ -116,12 +116,14 @@ def main(argv: list[str] | None = None) -> int:
         )
         if args.numbers:
             from digits.numbers import evaluate_numbers
+            from digits.touching import touching_detector
 
-            numbers = evaluate_numbers(runtime, mnist, count=args.numbers, seed=0)
+            touching = touching_detector(entries[name])
+            numbers = evaluate_numbers(runtime, mnist, count=args.numbers, seed=0, touching=touching)
             print(
                 f"{name:<10} numbers: exact_match {numbers['exact_match']:.4f} "
                 f"digit_accuracy {numbers['digit_accuracy']:.4f} (aligned {numbers['digit_accuracy_aligned']:.4f}) "
-                f"over {numbers['numbers']} numbers",
+                f"over {numbers['numbers']} numbers, detector of touching digits: {'yes' if touching else 'none'}",
                 flush=True,
             )
     return status

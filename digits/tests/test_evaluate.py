@@ -1,8 +1,10 @@
 import numpy as np
 import pytest
 
+from digits.config import MODELS_DIR
 from digits.evaluate import expected_calibration_error, main
-from digits.manifest import read_manifest
+from digits.manifest import read_manifest, write_manifest
+from digits.touching import RULE_KEY as TOUCHING_RULE
 from digits.train import main as train_main
 
 
@@ -30,3 +32,18 @@ def test_write_stores_the_re_measured_accuracies_and_keeps_the_rest_of_the_entry
     assert after["metrics"]["canvas_accuracy"] == float(knn_line.split()[2])  # the 30-drawing figure printed
     assert after["metrics"]["mnist_test_accuracy"] == float(knn_line.split()[1])
     assert {k: v for k, v in after.items() if k != "metrics"} == {k: v for k, v in before.items() if k != "metrics"}
+
+
+def test_numbers_are_read_with_the_entrys_detector_of_touching_digits(tmp_path, capsys):
+    train_main(["--models", "knn", "--out", str(tmp_path), "--limit", "300", "--test-limit", "100", "--quiet"])
+    arguments = ["--models-dir", str(tmp_path), "--canvas-count", "10", "--numbers", "5"]
+    assert main(arguments) == 0
+    assert "detector of touching digits: none" in capsys.readouterr().out
+    committed = next(m for m in read_manifest(MODELS_DIR)["models"] if TOUCHING_RULE in m)
+    manifest = read_manifest(tmp_path)
+    manifest["models"][0][TOUCHING_RULE] = committed[TOUCHING_RULE]
+    write_manifest(tmp_path, manifest)
+    assert main(arguments) == 0
+    numbers_line = next(line for line in capsys.readouterr().out.splitlines() if "numbers:" in line)
+    assert numbers_line.endswith("detector of touching digits: yes")
+    assert "over 5 numbers" in numbers_line
