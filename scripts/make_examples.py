@@ -42,7 +42,7 @@ def write_examples(mnist: Mnist, out: Path, *, seed: int = 0) -> list[Path]:
         written[-1].write_text(json.dumps({"pixels": digit.astype(int).tolist()}, separators=(",", ":")) + "\n")
         written.append(out / f"{name}-grid.txt")
         written[-1].write_text("".join("1" if value >= GRID_INK_LEVEL else "0" for value in digit.ravel()))
-    png, _boxes = render_number([first_test_digit(mnist, int(c)) for c in NUMBER], rng)
+    png, _boxes, _touching = render_number([first_test_digit(mnist, int(c)) for c in NUMBER], rng)
     written.append(out / "number.png")
     written[-1].write_bytes(png)
     return written
