@@ -20,18 +20,16 @@ from pathlib import Path
 import numpy as np
 
 from bench.inprocess import measure_model, naive_monte_carlo, naive_predict
-from bench.load import LoadResult, Request, multipart_body, run_wrk
+from bench.load import LoadResult, Request, run_wrk
 from bench.report import CONNECTIONS, ModelRow, Results, latency_summary, machine_description, render
 from bench.server import RunningServer, call, ml_server
-from bench.uploads import as_browser_canvas, canvas_digit_upload
+from bench.uploads import CONTENT_TYPE, as_browser_canvas, canvas_digit_upload, upload, upload_body
 from digits.config import MODELS_DIR, PROJECT_ROOT
 from digits.data import load_mnist
 from digits.manifest import read_manifest
 from digits.numbers import render_number
 from digits.preprocess import normalize_digit_image, to_unit_range
 
-BOUNDARY = "----digits-bench-7d3f9a"
-CONTENT_TYPE = f"multipart/form-data; boundary={BOUNDARY}"
 AGREEMENT_DIGITS = 10_000  # deterministic models: the whole MNIST test set
 MC_AGREEMENT_DIGITS = 1_000  # Monte-Carlo models sample 64 heads per digit: a slice is enough
 NUMBER_DIGITS = 4
@@ -40,13 +38,6 @@ WARMUP_S = 1.0
 
 def log(message: str) -> None:
     print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
-
-
-def upload(workdir: Path, png: bytes, *, model: str, name: str) -> tuple[Request, bytes]:
-    body = multipart_body({"model": model}, {"image": ("canvas.png", "image/png", png)}, BOUNDARY)
-    path = workdir / f"{name}.body"
-    path.write_bytes(body)
-    return Request("/predict" if name.startswith("digit") else "/predict/number", "POST", path, CONTENT_TYPE), body
 
 
 def load_runs(
@@ -66,8 +57,7 @@ def load_runs(
 def all_models_loaded(server: RunningServer, names: list[str], png: bytes) -> int:
     """One request per model in a row, so every model is loaded in the current worker; how many are."""
     for name in names:
-        body = multipart_body({"model": name}, {"image": ("canvas.png", "image/png", png)}, BOUNDARY)
-        call(server.base_url + "/predict", data=body, content_type=CONTENT_TYPE)
+        call(server.base_url + "/predict", data=upload_body(png, model=name), content_type=CONTENT_TYPE)
     listing = call(server.base_url + "/list").body.get("models", [])
     return sum(1 for model in listing if model.get("loaded"))
 
@@ -131,7 +121,7 @@ def main(argv: list[str] | None = None) -> int:
             workers = server.worker_pids()
             health = load_runs(server, Request("/health"), args.seconds, workdir, workers)
             for name, row in rows.items():
-                request, body = upload(workdir, png, model=name, name=f"digit-{name}")
+                request, body = upload(workdir, png, model=name)
                 first = call(server.base_url + "/predict", data=body, content_type=CONTENT_TYPE)
                 if first.status != 200:
                     row.note = f"HTTP {first.status}: {first.body}"
@@ -143,7 +133,7 @@ def main(argv: list[str] | None = None) -> int:
             loaded = all_models_loaded(server, [name for name, row in rows.items() if row.load], png)
             rss_all = server.rss_bytes()
             number, number_note = None, ""
-            request, body = upload(workdir, number_png, model=default, name="number")
+            request, body = upload(workdir, number_png, model=default, path="/predict/number")
             answer = call(server.base_url + "/predict/number", data=body, content_type=CONTENT_TYPE)
             if answer.status == 200:
                 number_note = f"read {answer.body.get('number')!r}, drawn {number_truth!r}"

@@ -23,13 +23,10 @@ from typing import Any
 import numpy as np
 
 from bench.inprocess import Timing, time_calls
-from bench.load import multipart_body
-from bench.uploads import canvas_digit_upload
+from bench.uploads import CONTENT_TYPE, canvas_digit_upload, upload_body
 from digits.config import PROJECT_ROOT
 from digits.data import load_mnist
 from digits.preprocess import decode_image, normalize_digit_image
-
-BOUNDARY = "breakdownboundary"
 
 
 def wsgi_environ(path: str, *, body: bytes = b"", content_type: str = "") -> dict[str, Any]:
@@ -93,10 +90,7 @@ def measure(seconds: float) -> list[tuple[str, Timing]]:
     from predictions.registry import get_registry
 
     png = canvas_digit_upload(load_mnist(), np.random.default_rng(0))
-    upload = multipart_body({"model": "cnn"}, {"image": ("canvas.png", "image/png", png)}, BOUNDARY)
-    predict = request_sender(
-        application, "/predict", body=upload, content_type=f"multipart/form-data; boundary={BOUNDARY}"
-    )
+    predict = request_sender(application, "/predict", body=upload_body(png, model="cnn"), content_type=CONTENT_TYPE)
     health = request_sender(application, "/health")
     get_registry().get("cnn")
     assert predict() == 200 and health() == 200

@@ -17,14 +17,13 @@ from pathlib import Path
 
 import numpy as np
 
-from bench.load import LoadResult, Request, multipart_body, run_wrk
+from bench.load import LoadResult, Request, run_wrk
 from bench.report import peak, rate, table
 from bench.server import ml_server
-from bench.uploads import canvas_digit_upload
+from bench.uploads import canvas_digit_upload, upload
 from digits.config import MODELS_DIR
 from digits.data import load_mnist
 
-BOUNDARY = "----digits-ceiling-5e1b"
 CONNECTIONS = (1, 8)
 WARMUP_S = 1.0
 VARIANTS = (  # (what /predict still does, BENCH_REPLACED)
@@ -43,11 +42,10 @@ def ratio_row(does: str, predict: dict[int, LoadResult], health: dict[int, LoadR
     return [does + (f" ({errors} errors)" if errors else ""), *cells, f"{ratio:.2f}"]
 
 
-def measure_variant(replaced: str, body: bytes, seconds: float, workdir: Path) -> tuple[dict, dict]:
+def measure_variant(replaced: str, png: bytes, seconds: float, workdir: Path) -> tuple[dict, dict]:
     """Throughput of `/predict` and `/health` at each concurrency on a server with `replaced` stages,
     alternating the two so that drift in the machine's speed touches both alike."""
-    (workdir / "upload.body").write_bytes(body)
-    predict = Request("/predict", "POST", workdir / "upload.body", f"multipart/form-data; boundary={BOUNDARY}")
+    predict, _ = upload(workdir, png, model="cnn")
     health = Request("/health")
     with ml_server(
         models_dir=MODELS_DIR,
@@ -70,11 +68,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=5.0, help="length of each wrk run")
     args = parser.parse_args(argv)
     png = canvas_digit_upload(load_mnist(), np.random.default_rng(0))
-    body = multipart_body({"model": "cnn"}, {"image": ("canvas.png", "image/png", png)}, BOUNDARY)
     rows = []
     for does, replaced in VARIANTS:
         with tempfile.TemporaryDirectory(prefix="ceiling-") as tmp:
-            rows.append(ratio_row(does, *measure_variant(replaced, body, args.seconds, Path(tmp))))
+            rows.append(ratio_row(does, *measure_variant(replaced, png, args.seconds, Path(tmp))))
         print(f"measured: {does}", file=sys.stderr, flush=True)
     print(table(HEADERS, rows))
     return 0

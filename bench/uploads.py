@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
+from bench.load import Request, multipart_body
 from digits.data import Mnist
 from digits.synthetic import render_canvas_digit
+
+BOUNDARY = "----digits-bench-7d3f9a"
+CONTENT_TYPE = f"multipart/form-data; boundary={BOUNDARY}"
 
 
 def as_browser_canvas(png: bytes) -> bytes:
@@ -22,3 +27,16 @@ def as_browser_canvas(png: bytes) -> bytes:
 def canvas_digit_upload(mnist: Mnist, rng: np.random.Generator) -> bytes:
     """The benchmarks' one digit: the first MNIST test digit drawn on a 280x280 canvas, as a browser sends it."""
     return as_browser_canvas(render_canvas_digit(mnist.x_test[0], rng))
+
+
+def upload_body(png: bytes, *, model: str) -> bytes:
+    """The multipart body (CONTENT_TYPE) the page posts: the picture as the file `image`, and `model`."""
+    return multipart_body({"model": model}, {"image": ("canvas.png", "image/png", png)}, BOUNDARY)
+
+
+def upload(workdir: Path, png: bytes, *, model: str, path: str = "/predict") -> tuple[Request, bytes]:
+    """The upload as a wrk request to `path` (its body written to a file in `workdir`), and the body."""
+    body = upload_body(png, model=model)
+    body_file = workdir / f"{path.strip('/').replace('/', '-')}-{model}.body"
+    body_file.write_bytes(body)
+    return Request(path, "POST", body_file, CONTENT_TYPE), body

@@ -7,7 +7,7 @@ import io
 import numpy as np
 from PIL import Image
 
-from bench.uploads import canvas_digit_upload
+from bench.uploads import CONTENT_TYPE, canvas_digit_upload, upload, upload_body
 from digits.data import load_mnist
 from digits.preprocess import normalize_digit_image
 from digits.synthetic import render_canvas_digit
@@ -21,3 +21,11 @@ def test_the_upload_is_an_opaque_rgba_png_of_the_same_drawing():
     assert image.getchannel("A").getextrema() == (255, 255)
     drawing = render_canvas_digit(mnist.x_test[0], np.random.default_rng(0))
     assert np.array_equal(normalize_digit_image(upload), normalize_digit_image(drawing))
+
+
+def test_an_upload_request_posts_the_body_written_beside_it(tmp_path):
+    png = b"\x89PNG-bytes"
+    request, body = upload(tmp_path, png, model="cnn_mcd", path="/predict/number")
+    assert (request.path, request.method, request.content_type) == ("/predict/number", "POST", CONTENT_TYPE)
+    assert request.body is not None and request.body.read_bytes() == body == upload_body(png, model="cnn_mcd")
+    assert b'name="model"\r\n\r\ncnn_mcd\r\n' in body and png in body
