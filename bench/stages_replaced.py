@@ -12,9 +12,8 @@ from __future__ import annotations
 
 import os
 
-import predictions.apis as apis
-import predictions.inputs as inputs
-from config.wsgi import application
+from config.wsgi import application  # sets Django up, so first: the views below need it
+from predictions import apis, inputs
 
 from bench.replay import replayed
 from digits.preprocess import decode_image
