@@ -4,12 +4,13 @@
 from __future__ import annotations
 
 import re
-import socket
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
+from deploy.tests.stack import Stack, make_run
+from deploy.tests.stack import free_port as pick_free_port
 from scripts.services import ROOT
 
 # os.environ.get("X"), os.environ["X"], os.environ.setdefault("X"), env_bool("X"), _path_from_env("X") ...
@@ -21,13 +22,6 @@ ENV_READ = re.compile(
 IMPLICIT = {"dj_database_url.config(": "DATABASE_URL"}
 # Where each service's code lives (the ml_server also runs the digits library).
 SERVICE_SOURCES = {"ml_server": ("ml_server", "digits"), "user_server": ("user_server",)}
-
-
-def pick_free_port() -> int:
-    """A port nothing listens on right now (the OS picks it, so parallel runs do not collide)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def settings_read(service: str) -> set[str]:
@@ -56,3 +50,11 @@ def settings_read_by() -> Callable[[str], set[str]]:
 @pytest.fixture(scope="session")
 def root() -> Path:
     return ROOT
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    """One `make run` (nginx front, gunicorn behind) shared by the tests that attack or probe it.
+    The lockout's cool-off is shortened so the admin test can wait it out."""
+    with make_run(tmp_path_factory.mktemp("make_run"), DEFAULT_MODEL="rf", AXES_COOLOFF_SECONDS="5") as running:
+        yield running

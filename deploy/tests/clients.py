@@ -1,0 +1,195 @@
+"""Clients of the slow-client tests, all on loopback: well-behaved requests timed one by one, and
+attackers that hold connections open with half a request. Every loop is bounded in time and count.
+
+Each kind of client sends from its own loopback address (127.0.0.0/8 is all loopback on Linux), so the
+front's per-address limits see them as different clients, as they would be on a network."""
+
+from __future__ import annotations
+
+import contextlib
+import http.client
+import json
+import multiprocessing
+import selectors
+import socket
+import threading
+import time
+from dataclasses import dataclass, field
+
+PIXELS = [0.0] * 400 + [1.0] * 28 + [0.0] * 356  # a horizontal bar: any digit will do
+TRICKLE_EVERY_S = 2.0
+CONNECT_TIMEOUT_S = 5.0
+
+
+def request(
+    port: int,
+    method: str,
+    path: str,
+    *,
+    source: str = "127.0.0.1",
+    body: bytes | None = None,
+    headers: dict[str, str] | None = None,
+    timeout: float = 10.0,
+) -> tuple[int, dict[str, str], bytes]:
+    """One request on a fresh connection from `source`: status, headers (lower-case names), body."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout, source_address=(source, 0))
+    try:
+        connection.request(method, path, body=body, headers=headers or {})
+        response = connection.getresponse()
+        return response.status, {name.lower(): value for name, value in response.getheaders()}, response.read()
+    finally:
+        connection.close()
+
+
+def error_code(body: bytes) -> str:
+    return json.loads(body)["error"]["code"]
+
+
+@dataclass
+class Latencies:
+    """Statuses and latencies of a well-behaved client's requests."""
+
+    seconds: list[float] = field(default_factory=list)
+    statuses: list[int] = field(default_factory=list)
+
+    def p99(self) -> float:
+        ordered = sorted(self.seconds)
+        return ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))]
+
+
+def timed_requests(port: int, paths: list[tuple[str, str]], *, duration_s: float, every_s: float) -> Latencies:
+    """Requests in turn from `paths` ((method, path); POSTs carry a prediction), one every `every_s`
+    (under the API's per-client throttle), for `duration_s`."""
+    result = Latencies()
+    body = json.dumps({"pixels": PIXELS}).encode()
+    deadline = time.monotonic() + duration_s
+    for count in range(int(duration_s / every_s) + 1):
+        started = time.monotonic()
+        if started > deadline:
+            break
+        method, path = paths[count % len(paths)]
+        payload = body if method == "POST" else None
+        headers = {"Content-Type": "application/json"} if payload else {}
+        try:
+            status = request(port, method, path, body=payload, headers=headers)[0]
+        except OSError:
+            status = 0
+        result.seconds.append(time.monotonic() - started)
+        result.statuses.append(status)
+        time.sleep(max(0.0, every_s - (time.monotonic() - started)))
+    return result
+
+
+class SlowLoris(multiprocessing.Process):
+    """Holds `half_open` connections that sent a request line and one header and then wait, and
+    `trickling` ones that add one header line every TRICKLE_EVERY_S. A connection the server closes is
+    reopened at once, so the pressure lasts. A process of its own, so the measuring client in the test's
+    process never waits for it. `result()`: how long each connection lived before the server cut it,
+    anything the server sent, and how many connections it refused."""
+
+    def __init__(self, port: int, path: str, *, source: str, half_open: int, trickling: int, duration_s: float):
+        super().__init__(daemon=True)
+        self.port, self.path, self.source = port, path, source
+        self.half_open, self.trickling, self.duration_s = half_open, trickling, duration_s
+        self.holding = multiprocessing.Event()  # set once every connection is open
+        self.stopping = multiprocessing.Event()
+        self.results: multiprocessing.Queue = multiprocessing.Queue()
+
+    def run(self) -> None:
+        selector = selectors.DefaultSelector()
+        outcome: dict = {"cut_after_s": {"half_open": [], "trickling": []}, "answers": [], "refused": 0}
+
+        def open_one(kind: str) -> None:
+            try:
+                sock = socket.create_connection(
+                    ("127.0.0.1", self.port), timeout=CONNECT_TIMEOUT_S, source_address=(self.source, 0)
+                )
+                sock.sendall(f"GET {self.path} HTTP/1.1\r\nHost: 127.0.0.1:{self.port}\r\n".encode())
+            except OSError:
+                outcome["refused"] += 1
+                return
+            sock.setblocking(False)
+            selector.register(sock, selectors.EVENT_READ, (kind, time.monotonic()))
+
+        for kind, count in (("half_open", self.half_open), ("trickling", self.trickling)):
+            for _ in range(count):
+                open_one(kind)
+        self.holding.set()
+        deadline = time.monotonic() + self.duration_s
+        next_line, lines = time.monotonic() + TRICKLE_EVERY_S, 0
+        while not self.stopping.is_set() and time.monotonic() < deadline:
+            for key, _ in selector.select(timeout=0.1):  # the server answered or closed: note it, reopen
+                kind, opened = key.data
+                try:
+                    data = key.fileobj.recv(4096)
+                except OSError:
+                    data = b""
+                if data:
+                    outcome["answers"].append(data[:200])
+                outcome["cut_after_s"][kind].append(time.monotonic() - opened)
+                selector.unregister(key.fileobj)
+                key.fileobj.close()
+                open_one(kind)
+            if time.monotonic() >= next_line:
+                lines, next_line = lines + 1, next_line + TRICKLE_EVERY_S
+                for key in list(selector.get_map().values()):
+                    if key.data[0] == "trickling":
+                        with contextlib.suppress(OSError):  # a cut connection is seen by the next select
+                            key.fileobj.send(f"X-Trickle-{lines}: {'a' * 8}\r\n".encode())
+        for key in list(selector.get_map().values()):
+            selector.unregister(key.fileobj)
+            key.fileobj.close()
+        self.results.put(outcome)
+
+    def result(self) -> dict:
+        """Stop attacking and return the outcome."""
+        self.stopping.set()
+        outcome = self.results.get(timeout=60)
+        self.join(timeout=30)
+        return outcome
+
+
+class SlowUpload(threading.Thread):
+    """A POST that announces `length` bytes and sends them at `rate` bytes a second for at most
+    `duration_s`; then it stops sending and waits (at most `wait_s`) to see the server close."""
+
+    CHUNK = 1024
+
+    def __init__(self, port: int, *, source: str, length: int, rate: int, duration_s: float, wait_s: float):
+        super().__init__(daemon=True)
+        self.port, self.source, self.length, self.rate = port, source, length, rate
+        self.duration_s, self.wait_s = duration_s, wait_s
+        self.sent = 0
+        self.closed_after_stall_s: float | None = None
+        self.answer = b""
+        self.stop_sending = threading.Event()
+
+    def run(self) -> None:
+        with socket.create_connection(
+            ("127.0.0.1", self.port), timeout=CONNECT_TIMEOUT_S, source_address=(self.source, 0)
+        ) as sock:
+            head = (
+                f"POST /predict HTTP/1.1\r\nHost: 127.0.0.1:{self.port}\r\nContent-Type: application/json\r\n"
+                f"Content-Length: {self.length}\r\n\r\n"
+            )
+            sock.sendall(head.encode())
+            deadline = time.monotonic() + self.duration_s
+            chunks = min(self.length // self.CHUNK, int(self.duration_s * self.rate / self.CHUNK))
+            for _ in range(chunks):
+                if self.stop_sending.is_set() or time.monotonic() > deadline:
+                    break
+                try:
+                    sock.sendall(b" " * self.CHUNK)
+                except OSError:
+                    return
+                self.sent += self.CHUNK
+                time.sleep(self.CHUNK / self.rate)
+            stalled = time.monotonic()
+            sock.settimeout(self.wait_s)
+            try:
+                self.answer = sock.recv(4096)  # b"" when the server closes without an answer
+            except ConnectionResetError:  # closed with a reset (nginx's reset_timedout_connection)
+                self.answer = b""
+            except TimeoutError:
+                return
+            self.closed_after_stall_s = time.monotonic() - stalled
