@@ -1,0 +1,67 @@
+"""How `make run` (nginx front, gunicorn behind) serves a well-behaved client while slow clients hold
+connections: the figures of the README's Reliability section.
+
+    python -m bench.slow_clients [--seconds 12] [--model rf]
+
+Starts `scripts.run` on free loopback ports, then for each service: the client alone, then the same
+client while 256 half-open and 32 trickling connections (one header line every 2 s) are held from
+another loopback address, reopened as soon as the front cuts them. Prints one markdown table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+from pathlib import Path
+
+from deploy.tests.clients import Latencies, SlowLoris, timed_requests
+from deploy.tests.stack import make_run
+
+HALF_OPEN, TRICKLING = 256, 32
+REQUEST_EVERY_S = 0.05
+
+
+def row(service: str, scenario: str, served: Latencies, cut: dict[str, list[float]] | None) -> str:
+    ordered = sorted(served.seconds)
+    failures = sum(status != 200 for status in served.statuses)
+    cuts = "" if cut is None else " / ".join(f"{max(cut[kind]):.1f} s ({len(cut[kind])})" for kind in cut)
+    return (
+        f"| {service} | {scenario} | {len(ordered)} | {failures} | {statistics.median(ordered) * 1000:.1f} | "
+        f"{served.p99() * 1000:.1f} | {ordered[-1] * 1000:.1f} | {cuts} |"
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=12.0, help="length of each scenario")
+    parser.add_argument("--model", default="rf", help="the ml_server's default model (what /predict runs)")
+    args = parser.parse_args(argv)
+    lines = [
+        "| service | scenario | requests | not 200 | p50 ms | p99 ms | max ms "
+        "| slowest cut: half-open / trickling (count) |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    with tempfile.TemporaryDirectory() as tmp, make_run(Path(tmp), DEFAULT_MODEL=args.model) as stack:
+        targets = [
+            ("ml_server", stack.ml_port, "/predict", [("GET", "/health"), ("POST", "/predict")]),
+            ("user_server", stack.page_port, "/", [("GET", "/"), ("GET", "/health")]),
+        ]
+        for service, port, page, paths in targets:
+            quiet = timed_requests(port, paths, duration_s=args.seconds, every_s=REQUEST_EVERY_S)
+            lines.append(row(service, "alone", quiet, None))
+            attack = SlowLoris(
+                port, page, source="127.0.0.2", half_open=HALF_OPEN, trickling=TRICKLING, duration_s=args.seconds + 10
+            )
+            attack.start()
+            attack.holding.wait(timeout=30)
+            attacked = timed_requests(port, paths, duration_s=args.seconds, every_s=REQUEST_EVERY_S)
+            outcome = attack.result()
+            scenario = f"{HALF_OPEN} half-open + {TRICKLING} trickling"
+            lines.append(row(service, scenario, attacked, outcome["cut_after_s"]))
+    print("\n".join(lines))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
