@@ -112,3 +112,13 @@ def test_health_ready_cors_and_static_files_work_through_the_front(stack) -> Non
     headers = {"Content-Type": "application/json"}
     status, _, answer = request(stack.ml_port, "POST", "/predict", body=body, headers=headers)
     assert status == 200 and json.loads(answer)["digit"] in range(10)
+
+
+@pytest.mark.parametrize(
+    ("headers", "path", "status"),
+    [({"X-Big": "x" * 20_000}, "/health", 400), ({}, "/health?" + "q" * 20_000, 414)],
+)
+def test_oversized_headers_and_uris_are_refused_in_the_contracts_json(stack, headers, path, status) -> None:
+    answer_status, answer_headers, body = request(stack.ml_port, "GET", path, headers=headers)
+    assert (answer_status, error_code(body)) == (status, "invalid_request")
+    assert answer_headers["content-type"] == "application/json"
