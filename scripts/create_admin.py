@@ -17,7 +17,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     arguments go to it (`make admin ARGS="--username ops"`)."""
     ml_server, _ = services_from_env(os.environ)
     env = with_repo_on_path(os.environ)
-    env.setdefault("SECRET_KEY", ensure_secret_key())
+    if not env.get("SECRET_KEY"):
+        env["SECRET_KEY"] = ensure_secret_key()  # the one make run uses
     manage(ml_server, env, "migrate", "--noinput", "--verbosity", "0")
     command = [sys.executable, "manage.py", "createsuperuser", *(sys.argv[1:] if argv is None else argv)]
     return subprocess.run(command, cwd=ml_server.folder, env=env, check=False).returncode

@@ -20,7 +20,7 @@ HALF_OPEN, TRICKLING = 256, 32
 ATTACK_S = LIMITS.header_timeout_s * 2 + 2.0  # every attacking connection is cut and reopened at least once
 P99_BOUND_S = 0.2  # the bound for the other client, on this 2-core machine
 CUT_MARGIN_S = 3.0  # nginx's timers, the scheduler and the selector's poll
-REQUEST_EVERY_S = 0.05  # 20 requests a second: well under the API's per-client throttle
+REQUEST_EVERY_S = 0.025  # 40 requests a second (a few hundred samples): under the API's per-client throttle
 
 
 def assert_served_while_attacked(port: int, page: str, other_paths: list[tuple[str, str]], source: str) -> None:
@@ -65,14 +65,15 @@ def test_slow_uploads_wait_in_the_front_and_never_reach_a_worker(stack) -> None:
     for upload in slow:
         upload.start()
     try:
-        served = timed_requests(stack.ml_port, [("POST", "/predict")], duration_s=4.0, every_s=REQUEST_EVERY_S)
+        served = timed_requests(stack.ml_port, [("POST", "/predict")], duration_s=5.0, every_s=REQUEST_EVERY_S)
         status, headers, body = request(stack.ml_port, "GET", "/health", source=source)
         assert (status, error_code(body)) == (429, "throttled")
         assert headers["content-type"] == "application/json"
     finally:
         for upload in slow:
             upload.join(timeout=40)
-    assert set(served.statuses) == {200} and served.p99() < P99_BOUND_S
+    assert set(served.statuses) == {200}, sorted(set(served.statuses))
+    assert served.p99() < P99_BOUND_S, f"p99 {served.p99() * 1000:.0f} ms over {len(served.seconds)} requests"
     for upload in slow:
         assert 0 < upload.sent < 1024 * 1024
         assert upload.answer == b""  # cut without an answer: it stopped sending, nothing waits for one
