@@ -12,7 +12,6 @@ import json
 import multiprocessing
 import selectors
 import socket
-import threading
 import time
 from dataclasses import dataclass, field
 
@@ -149,47 +148,60 @@ class SlowLoris(multiprocessing.Process):
         return outcome
 
 
-class SlowUpload(threading.Thread):
-    """A POST that announces `length` bytes and sends them at `rate` bytes a second for at most
-    `duration_s`; then it stops sending and waits (at most `wait_s`) to see the server close."""
+class SlowUploads(multiprocessing.Process):
+    """`count` POSTs that each announce `length` bytes and send them at `rate` bytes a second for
+    `duration_s`; then they stop sending and wait (at most `wait_s`) for the server to close them.
+    A process of its own, like SlowLoris. `result()`: per upload, the bytes sent, what the server
+    answered (b"" for nothing) and how long after the stall it closed (None: it did not)."""
 
     CHUNK = 1024
 
-    def __init__(self, port: int, *, source: str, length: int, rate: int, duration_s: float, wait_s: float):
+    def __init__(self, port: int, *, source: str, count: int, length: int, rate: int, duration_s: float, wait_s: float):
         super().__init__(daemon=True)
-        self.port, self.source, self.length, self.rate = port, source, length, rate
+        self.port, self.source, self.count, self.length, self.rate = port, source, count, length, rate
         self.duration_s, self.wait_s = duration_s, wait_s
-        self.sent = 0
-        self.closed_after_stall_s: float | None = None
-        self.answer = b""
-        self.stop_sending = threading.Event()
+        self.sending = multiprocessing.Event()  # set once every upload has sent its header
+        self.results: multiprocessing.Queue = multiprocessing.Queue()
 
     def run(self) -> None:
-        with socket.create_connection(
-            ("127.0.0.1", self.port), timeout=CONNECT_TIMEOUT_S, source_address=(self.source, 0)
-        ) as sock:
-            head = (
-                f"POST /predict HTTP/1.1\r\nHost: 127.0.0.1:{self.port}\r\nContent-Type: application/json\r\n"
-                f"Content-Length: {self.length}\r\n\r\n"
+        head = (
+            f"POST /predict HTTP/1.1\r\nHost: 127.0.0.1:{self.port}\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {self.length}\r\n\r\n"
+        ).encode()
+        sockets = []
+        for _ in range(self.count):
+            sock = socket.create_connection(
+                ("127.0.0.1", self.port), timeout=CONNECT_TIMEOUT_S, source_address=(self.source, 0)
             )
-            sock.sendall(head.encode())
-            deadline = time.monotonic() + self.duration_s
-            chunks = min(self.length // self.CHUNK, int(self.duration_s * self.rate / self.CHUNK))
-            for _ in range(chunks):
-                if self.stop_sending.is_set() or time.monotonic() > deadline:
-                    break
-                try:
+            sock.sendall(head)
+            sockets.append(sock)
+        self.sending.set()
+        sent = [0] * self.count
+        chunks = min(self.length // self.CHUNK, int(self.duration_s * self.rate / self.CHUNK))
+        for _ in range(chunks):
+            for index, sock in enumerate(sockets):
+                with contextlib.suppress(OSError):
                     sock.sendall(b" " * self.CHUNK)
-                except OSError:
-                    return
-                self.sent += self.CHUNK
-                time.sleep(self.CHUNK / self.rate)
-            stalled = time.monotonic()
-            sock.settimeout(self.wait_s)
-            try:
-                self.answer = sock.recv(4096)  # b"" when the server closes without an answer
-            except ConnectionResetError:  # closed with a reset (nginx's reset_timedout_connection)
-                self.answer = b""
-            except TimeoutError:
-                return
-            self.closed_after_stall_s = time.monotonic() - stalled
+                    sent[index] += self.CHUNK
+            time.sleep(self.CHUNK / self.rate)
+        stalled = time.monotonic()
+        outcome = [{"sent": n, "answer": b"", "closed_after_stall_s": None} for n in sent]
+        selector = selectors.DefaultSelector()
+        for index, sock in enumerate(sockets):
+            sock.setblocking(False)
+            selector.register(sock, selectors.EVENT_READ, index)
+        while selector.get_map() and time.monotonic() - stalled < self.wait_s:
+            for key, _ in selector.select(timeout=0.1):
+                # b"": closed without an answer; a reset is nginx's reset_timedout_connection
+                with contextlib.suppress(ConnectionResetError):
+                    outcome[key.data]["answer"] = key.fileobj.recv(4096)
+                outcome[key.data]["closed_after_stall_s"] = time.monotonic() - stalled
+                selector.unregister(key.fileobj)
+        for sock in sockets:
+            sock.close()
+        self.results.put(outcome)
+
+    def result(self) -> list[dict]:
+        outcome = self.results.get(timeout=self.duration_s + self.wait_s + 60)
+        self.join(timeout=30)
+        return outcome

@@ -10,7 +10,7 @@ import json
 
 import pytest
 
-from deploy.tests.clients import PIXELS, SlowLoris, SlowUpload, error_code, request, timed_requests
+from deploy.tests.clients import PIXELS, SlowLoris, SlowUploads, error_code, request, timed_requests
 from scripts.front import FrontLimits
 
 pytestmark = pytest.mark.slow
@@ -57,28 +57,32 @@ def test_slow_uploads_wait_in_the_front_and_never_reach_a_worker(stack) -> None:
     threads): other clients are served meanwhile, the services never see them, one more request from
     that address is refused with 429, and once an upload stalls the front cuts it at the body timeout.
     nginx has no deadline for a whole body: a body that keeps arriving is buffered by it until done."""
-    source, uploads = "127.0.0.4", LIMITS.connections_per_client
-    slow = [
-        SlowUpload(stack.ml_port, source=source, length=1024 * 1024, rate=10 * 1024, duration_s=6.0, wait_s=20.0)
-        for _ in range(uploads)
-    ]
-    for upload in slow:
-        upload.start()
+    source, length = "127.0.0.4", 1024 * 1024
+    uploads = SlowUploads(
+        stack.ml_port,
+        source=source,
+        count=LIMITS.connections_per_client,
+        length=length,
+        rate=10 * 1024,
+        duration_s=6.0,
+        wait_s=20.0,
+    )
+    uploads.start()
     try:
+        assert uploads.sending.wait(timeout=30), "the uploads could not start"
         served = timed_requests(stack.ml_port, [("POST", "/predict")], duration_s=5.0, every_s=REQUEST_EVERY_S)
         status, headers, body = request(stack.ml_port, "GET", "/health", source=source)
         assert (status, error_code(body)) == (429, "throttled")
         assert headers["content-type"] == "application/json"
     finally:
-        for upload in slow:
-            upload.join(timeout=40)
+        outcome = uploads.result()
     assert set(served.statuses) == {200}, sorted(set(served.statuses))
     assert served.p99() < P99_BOUND_S, f"p99 {served.p99() * 1000:.0f} ms over {len(served.seconds)} requests"
-    for upload in slow:
-        assert 0 < upload.sent < 1024 * 1024
-        assert upload.answer == b""  # cut without an answer: it stopped sending, nothing waits for one
-        assert upload.closed_after_stall_s is not None
-        assert upload.closed_after_stall_s < LIMITS.body_timeout_s + CUT_MARGIN_S
+    for upload in outcome:
+        assert 0 < upload["sent"] < length
+        assert upload["answer"] == b""  # cut without an answer: it stopped sending, nothing waits for one
+        assert upload["closed_after_stall_s"] is not None
+        assert upload["closed_after_stall_s"] < LIMITS.body_timeout_s + CUT_MARGIN_S
     logged = [json.loads(line) for line in stack.text().splitlines() if line.startswith('{"request_id"')]
     assert not [line for line in logged if line["client"] == source and line["path"] == "/predict"]
 
