@@ -12,14 +12,17 @@ runtime folder, so it needs no system configuration and no root.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
-from collections.abc import Mapping, Sequence
+import subprocess
+import time
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from scripts.services import ROOT, Service
+from scripts.services import ROOT, Service, answers_http, stop_group
 
 NGINX_DIR = ROOT / "deploy" / "nginx"
 TEMPLATE = NGINX_DIR / "front.conf.template"
@@ -80,17 +83,27 @@ def render_template(template: str, values: Mapping[str, str]) -> str:
     return PLACEHOLDER.sub(lambda match: values[match.group(1)], template)
 
 
-def front_config(runtime: Path, *, services: Sequence[Service], host: str, limits: FrontLimits) -> str:
-    """The whole nginx.conf: process settings with every path inside `runtime`, then the shared template."""
+def front_config(
+    runtime: Path,
+    *,
+    services: Sequence[Service],
+    host: str,
+    limits: FrontLimits,
+    upstreams: Mapping[str, str] | None = None,
+) -> str:
+    """The whole nginx.conf: process settings with every path inside `runtime`, then the shared template.
+    Each service is served on host:its port and passed on to its upstream (`unix:<path>` or host:port;
+    by default its socket in `runtime`)."""
     ml_server, user_server = services
+    upstreams = upstreams or {service.name: f"unix:{upstream_socket(runtime, service)}" for service in services}
     http = render_template(
         TEMPLATE.read_text(),
         {
             **limits.template_values(),
             "ML_SERVER_LISTEN": listen_address(host, ml_server.port),
             "USER_SERVER_LISTEN": listen_address(host, user_server.port),
-            "ML_SERVER_UPSTREAM": f"unix:{upstream_socket(runtime, ml_server)}",
-            "USER_SERVER_UPSTREAM": f"unix:{upstream_socket(runtime, user_server)}",
+            "ML_SERVER_UPSTREAM": upstreams[ml_server.name],
+            "USER_SERVER_UPSTREAM": upstreams[user_server.name],
         },
     )
     temp_kinds = ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")  # nginx opens all five at start
@@ -117,7 +130,14 @@ http {{
 """
 
 
-def prepare_front(runtime: Path, *, services: Sequence[Service], host: str, env: Mapping[str, str]) -> Path:
+def prepare_front(
+    runtime: Path,
+    *,
+    services: Sequence[Service],
+    host: str,
+    env: Mapping[str, str],
+    upstreams: Mapping[str, str] | None = None,
+) -> Path:
     """Write nginx.conf and its includes into `runtime`; returns the config's path. The folder is readable
     by all (nothing in it is secret), so nginx's workers reach the sockets even when started by root."""
     runtime.mkdir(parents=True, exist_ok=True)
@@ -127,7 +147,8 @@ def prepare_front(runtime: Path, *, services: Sequence[Service], host: str, env:
     for name in INCLUDES:
         shutil.copyfile(NGINX_DIR / name, runtime / "front" / name)
     config = runtime / "nginx.conf"
-    config.write_text(front_config(runtime, services=services, host=host, limits=FrontLimits.from_env(env)))
+    limits = FrontLimits.from_env(env)
+    config.write_text(front_config(runtime, services=services, host=host, limits=limits, upstreams=upstreams))
     return config
 
 
@@ -135,3 +156,28 @@ def front_command(config: Path) -> list[str]:
     """nginx with `config` and its runtime folder as prefix; `-e stderr` before the config is read,
     so nginx never opens the system's log file."""
     return [nginx_binary(), "-e", "stderr", "-p", str(config.parent), "-c", str(config)]
+
+
+@contextlib.contextmanager
+def running_front(
+    runtime: Path,
+    *,
+    services: Sequence[Service],
+    upstreams: Mapping[str, str],
+    env: Mapping[str, str],
+    timeout: float = 30.0,
+) -> Iterator[str]:
+    """The front alone on 127.0.0.1, before servers started elsewhere (benchmarks put it in their
+    path this way); yields the ml_server's public URL and stops nginx when the block ends."""
+    config = prepare_front(runtime, services=services, host="127.0.0.1", env=env, upstreams=upstreams)
+    process = subprocess.Popen(front_command(config), cwd=runtime, stdin=subprocess.DEVNULL, start_new_session=True)
+    base = services[0].url("127.0.0.1")
+    try:
+        deadline = time.monotonic() + timeout
+        while not answers_http(base + "health", ok_only=True):
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"the nginx front did not serve {base}health (exit code {process.poll()})")
+            time.sleep(0.1)
+        yield base
+    finally:
+        stop_group(process, grace_s=10)

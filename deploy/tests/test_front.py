@@ -3,15 +3,23 @@ path inside its runtime folder, and the limits it was given."""
 
 from __future__ import annotations
 
+import http.server
+import json
 import shutil
 import subprocess
+import threading
+import urllib.request
 from pathlib import Path
 
 import pytest
 
-from scripts.front import FrontLimits, front_command, front_config, prepare_front, render_template
+from deploy.tests.stack import free_port as pick_free_port
+from scripts.front import FrontLimits, front_command, front_config, prepare_front, render_template, running_front
 from scripts.services import services_from_env
 
+needs_nginx = pytest.mark.skipif(
+    shutil.which("nginx") is None and not Path("/usr/sbin/nginx").exists(), reason="nginx is not installed"
+)
 SERVICES = services_from_env({"ML_SERVER_PORT": "18001", "USER_SERVER_PORT": "18000"})
 
 
@@ -39,10 +47,43 @@ def test_the_config_listens_on_the_public_ports_and_proxies_to_unix_sockets(tmp_
     assert "listen [::1]:18001;" in front_config(tmp_path, services=SERVICES, host="::1", limits=limits)
 
 
-@pytest.mark.skipif(shutil.which("nginx") is None and not Path("/usr/sbin/nginx").exists(), reason="no nginx")
+@needs_nginx
 def test_nginx_accepts_the_config_without_root_paths(tmp_path: Path) -> None:
     config = prepare_front(tmp_path / "runtime", services=SERVICES, host="127.0.0.1", env={})
     result = subprocess.run([*front_command(config), "-t"], capture_output=True, text=True, timeout=30, check=False)
     assert result.returncode == 0, result.stderr
     assert "test is successful" in result.stderr
     assert not any(word in config.read_text() for word in ("/var/", "/etc/", "/run/"))
+
+
+class Health(http.server.BaseHTTPRequestHandler):
+    def do_GET(self) -> None:
+        body = json.dumps({"status": "ok", "forwarded_for": self.headers["X-Forwarded-For"]}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *_args: object) -> None:
+        pass
+
+
+@needs_nginx
+def test_the_front_alone_passes_requests_to_a_server_started_elsewhere(tmp_path: Path) -> None:
+    """How benchmarks put the front in their path (`scripts.front.running_front`)."""
+    upstream = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Health)
+    threading.Thread(target=upstream.serve_forever, daemon=True).start()
+    address = f"127.0.0.1:{upstream.server_address[1]}"
+    services = services_from_env({"ML_SERVER_PORT": str(pick_free_port()), "USER_SERVER_PORT": str(pick_free_port())})
+    try:
+        upstreams = {service.name: address for service in services}
+        with running_front(tmp_path / "front", services=services, upstreams=upstreams, env={}) as base:
+            request = urllib.request.Request(base + "health", headers={"X-Forwarded-For": "203.0.113.1"})
+            with urllib.request.urlopen(request, timeout=10) as response:
+                assert response.headers["Server"] == "nginx"
+                assert json.loads(response.read()) == {"status": "ok", "forwarded_for": "127.0.0.1"}
+        with pytest.raises(OSError):
+            urllib.request.urlopen(base + "health", timeout=5)
+    finally:
+        upstream.shutdown()
