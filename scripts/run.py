@@ -124,8 +124,9 @@ class Supervisor:
             command, cwd=cwd, env=dict(env), stdin=subprocess.DEVNULL, start_new_session=True
         )
 
-    def any_exited(self) -> bool:
-        return any(process.poll() is not None for process in self.processes.values())
+    def interrupted(self) -> bool:
+        """A stop signal arrived, or a child has exited: what `run` would stop for."""
+        return self.stop_signal is not None or any(p.poll() is not None for p in self.processes.values())
 
     def run(self, on_tick: Callable[[], None] | None = None) -> int:
         """Wait for a stop signal or a child's exit, then stop every group. Exit code for the caller."""
@@ -183,7 +184,7 @@ def launch(
     # gunicorn's master binds before it boots workers: once the sockets exist the front has somewhere
     # to send requests (a gunicorn that dies instead is the supervisor's to report).
     deadline = time.monotonic() + SOCKET_WAIT_S
-    while not all(path.exists() for path in sockets) and time.monotonic() < deadline and not supervisor.any_exited():
+    while not all(path.exists() for path in sockets) and time.monotonic() < deadline and not supervisor.interrupted():
         time.sleep(POLL_S / 4)
     supervisor.start("front", front_command(config), cwd=runtime, env=env)
 
