@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 PIXELS = [0.0] * 400 + [1.0] * 28 + [0.0] * 356  # a horizontal bar: any digit will do
 TRICKLE_EVERY_S = 2.0
+MAX_GENERATIONS = 20  # each attacking connection is reopened at most this often, whatever the timing
 CONNECT_TIMEOUT_S = 5.0
 
 
@@ -97,8 +98,13 @@ class SlowLoris(multiprocessing.Process):
     def run(self) -> None:
         selector = selectors.DefaultSelector()
         outcome: dict = {"cut_after_s": {"half_open": [], "trickling": []}, "answers": [], "refused": 0}
+        opens_left = MAX_GENERATIONS * (self.half_open + self.trickling)
 
         def open_one(kind: str) -> None:
+            nonlocal opens_left
+            if opens_left <= 0:
+                return
+            opens_left -= 1
             try:
                 sock = socket.create_connection(
                     ("127.0.0.1", self.port), timeout=CONNECT_TIMEOUT_S, source_address=(self.source, 0)
