@@ -15,20 +15,28 @@ import statistics
 import tempfile
 from pathlib import Path
 
+import psutil
+
 from deploy.tests.clients import Latencies, SlowLoris, timed_requests
-from deploy.tests.stack import make_run
+from deploy.tests.stack import Stack, make_run
 
 HALF_OPEN, TRICKLING = 256, 32
 REQUEST_EVERY_S = 0.05
 
 
-def row(service: str, scenario: str, served: Latencies, cut: dict[str, list[float]] | None) -> str:
+def front_rss_mib(stack: Stack) -> float:
+    """Resident memory of the nginx front (master and worker) of a running `make run`."""
+    processes = psutil.Process(stack.process.pid).children(recursive=True)
+    return sum(p.memory_info().rss for p in processes if "nginx" in " ".join(p.cmdline())) / 2**20
+
+
+def row(service: str, scenario: str, served: Latencies, cut: dict[str, list[float]] | None, rss_mib: float) -> str:
     ordered = sorted(served.seconds)
     failures = sum(status != 200 for status in served.statuses)
     cuts = "" if cut is None else " / ".join(f"{max(cut[kind]):.1f} s ({len(cut[kind])})" for kind in cut)
     return (
         f"| {service} | {scenario} | {len(ordered)} | {failures} | {statistics.median(ordered) * 1000:.1f} | "
-        f"{served.p99() * 1000:.1f} | {ordered[-1] * 1000:.1f} | {cuts} |"
+        f"{served.p99() * 1000:.1f} | {ordered[-1] * 1000:.1f} | {cuts} | {rss_mib:.1f} |"
     )
 
 
@@ -39,8 +47,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     lines = [
         "| service | scenario | requests | not 200 | p50 ms | p99 ms | max ms "
-        "| slowest cut: half-open / trickling (count) |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- |",
+        "| slowest cut: half-open / trickling (count) | front RSS MiB |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     with tempfile.TemporaryDirectory() as tmp, make_run(Path(tmp), DEFAULT_MODEL=args.model) as stack:
         targets = [
@@ -49,16 +57,17 @@ def main(argv: list[str] | None = None) -> int:
         ]
         for service, port, page, paths in targets:
             quiet = timed_requests(port, paths, duration_s=args.seconds, every_s=REQUEST_EVERY_S)
-            lines.append(row(service, "alone", quiet, None))
+            lines.append(row(service, "alone", quiet, None, front_rss_mib(stack)))
             attack = SlowLoris(
                 port, page, source="127.0.0.2", half_open=HALF_OPEN, trickling=TRICKLING, duration_s=args.seconds + 10
             )
             attack.start()
             attack.holding.wait(timeout=30)
             attacked = timed_requests(port, paths, duration_s=args.seconds, every_s=REQUEST_EVERY_S)
+            rss_mib = front_rss_mib(stack)  # while the attack still holds its connections
             outcome = attack.result()
             scenario = f"{HALF_OPEN} half-open + {TRICKLING} trickling"
-            lines.append(row(service, scenario, attacked, outcome["cut_after_s"]))
+            lines.append(row(service, scenario, attacked, outcome["cut_after_s"], rss_mib))
     print("\n".join(lines))
     return 0
 
