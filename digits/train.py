@@ -137,7 +137,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         path = args.out / spec.file
         save_model(spec, model, path)
-        entry = {
+        entry: dict[str, Any] = {
             "name": spec.name,
             "display_name": spec.display_name,
             "family": spec.family,

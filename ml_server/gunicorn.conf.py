@@ -12,8 +12,7 @@ from pathlib import Path
 
 SERVICE_DIR = Path(__file__).resolve().parent
 
-chdir = str(SERVICE_DIR)
-pythonpath = f"{SERVICE_DIR},{SERVICE_DIR.parent}"
+chdir = str(SERVICE_DIR)  # gunicorn also puts this folder on the import path: the service's packages
 wsgi_app = "config.wsgi:application"
 raw_env = [f"DJANGO_SETTINGS_MODULE={os.environ.get('DJANGO_SETTINGS_MODULE', 'config.settings')}"]
 
