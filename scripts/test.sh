@@ -28,9 +28,8 @@ count() {  # count WORD: the sum of "N WORD" over every suite's closing pytest l
     grep -hoE "^=+ .*[0-9]+ $1" "$logs"/*.log | grep -oE "[0-9]+ $1" | awk '{n += $1} END {print n + 0}'
 }
 
-bin=$(dirname "$py")
-suite ruff . "$bin/ruff" check .
-suite ruff-format . "$bin/ruff" format --check .
+suite ruff . "$py" -m ruff check .
+suite ruff-format . "$py" -m ruff format --check .
 suite mypy . "$py" -m mypy  # files and settings: [tool.mypy] in pyproject.toml
 suite digits . "$py" -m pytest digits
 suite ml_server ml_server "$py" -m pytest
