@@ -17,14 +17,14 @@ from pathlib import Path
 
 import psutil
 
-from deploy.tests.clients import Latencies, SlowLoris, timed_requests
-from deploy.tests.stack import Stack, make_run
+from testsupport.servers import MakeRun, make_run
+from testsupport.slow_clients import Latencies, SlowLoris, timed_requests
 
 HALF_OPEN, TRICKLING = 256, 32
 REQUEST_EVERY_S = 0.05
 
 
-def front_rss_mib(stack: Stack) -> float:
+def front_rss_mib(stack: MakeRun) -> float:
     """Resident memory of the nginx front (master and worker) of a running `make run`."""
     processes = psutil.Process(stack.process.pid).children(recursive=True)
     return sum(p.memory_info().rss for p in processes if "nginx" in " ".join(p.cmdline())) / 2**20

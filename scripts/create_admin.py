@@ -9,14 +9,14 @@ import sys
 from collections.abc import Sequence
 
 from scripts.run import ensure_secret_key
-from scripts.services import manage, services_from_env, with_repo_on_path
+from scripts.services import manage, services_from_env
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Apply migrations (the login tables), then run createsuperuser with this terminal; extra
     arguments go to it (`make admin ARGS="--username ops"`)."""
     ml_server, _ = services_from_env(os.environ)
-    env = with_repo_on_path(os.environ)
+    env = dict(os.environ)
     if not env.get("SECRET_KEY"):
         env["SECRET_KEY"] = ensure_secret_key()  # the one make run uses
     manage(ml_server, env, "migrate", "--noinput", "--verbosity", "0")

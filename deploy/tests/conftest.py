@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from deploy.tests.stack import Stack, make_run
-from deploy.tests.stack import free_port as pick_free_port
 from scripts.services import ROOT
+from testsupport.servers import MakeRun, make_run
+from testsupport.servers import free_port as free_port_of_testsupport
 
 # os.environ.get("X"), os.environ["X"], os.environ.setdefault("X"), env_bool("X"), _path_from_env("X") ...
 # (os.environ only: a WSGI `environ` holds request fields, not settings).
@@ -39,7 +39,7 @@ def settings_read(service: str) -> set[str]:
 
 @pytest.fixture
 def free_port() -> Callable[[], int]:
-    return pick_free_port
+    return free_port_of_testsupport
 
 
 @pytest.fixture(scope="session")
@@ -53,7 +53,7 @@ def root() -> Path:
 
 
 @pytest.fixture(scope="session")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MakeRun]:
     """One `make run` (nginx front, gunicorn behind) shared by the tests that attack or probe it.
     The lockout's cool-off is shortened so the admin test can wait it out."""
     with make_run(tmp_path_factory.mktemp("make_run"), DEFAULT_MODEL="rf", AXES_COOLOFF_SECONDS="5") as running:

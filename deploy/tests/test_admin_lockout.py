@@ -12,8 +12,8 @@ import urllib.parse
 
 import pytest
 
-from deploy.tests.clients import error_code, request
 from scripts.services import ROOT
+from testsupport.slow_clients import error_code, request
 
 pytestmark = pytest.mark.slow
 

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from deploy.tests.stack import free_port as pick_free_port
 from scripts.front import FrontLimits, front_command, front_config, prepare_front, render_template, running_front
 from scripts.services import services_from_env
+from testsupport.servers import free_port
 
 needs_nginx = pytest.mark.skipif(
     shutil.which("nginx") is None and not Path("/usr/sbin/nginx").exists(), reason="nginx is not installed"
@@ -75,7 +75,7 @@ def test_the_front_alone_passes_requests_to_a_server_started_elsewhere(tmp_path:
     upstream = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Health)
     threading.Thread(target=upstream.serve_forever, daemon=True).start()
     address = f"127.0.0.1:{upstream.server_address[1]}"
-    services = services_from_env({"ML_SERVER_PORT": str(pick_free_port()), "USER_SERVER_PORT": str(pick_free_port())})
+    services = services_from_env({"ML_SERVER_PORT": str(free_port()), "USER_SERVER_PORT": str(free_port())})
     try:
         upstreams = {service.name: address for service in services}
         with running_front(tmp_path / "front", services=services, upstreams=upstreams, env={}) as base:

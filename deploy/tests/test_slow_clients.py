@@ -10,8 +10,8 @@ import json
 
 import pytest
 
-from deploy.tests.clients import PIXELS, SlowLoris, SlowUploads, error_code, request, timed_requests
 from scripts.front import FrontLimits
+from testsupport.slow_clients import PIXELS, SlowLoris, SlowUploads, error_code, request, timed_requests
 
 pytestmark = pytest.mark.slow
 

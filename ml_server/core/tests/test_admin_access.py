@@ -8,12 +8,11 @@ import json
 import logging
 from collections.abc import Iterator
 
+import config.urls
 import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client, override_settings
 from django.urls import clear_url_caches
-
-import config.urls
 
 PASSWORD = "a-long-test-password-4711"
 

@@ -1,5 +1,6 @@
-"""Clients of the slow-client tests, all on loopback: well-behaved requests timed one by one, and
-attackers that hold connections open with half a request. Every loop is bounded in time and count.
+"""Clients for the slow-client tests and `bench.slow_clients`, all on loopback: well-behaved requests
+timed one by one, and attackers that hold connections open with half a request. Every loop is bounded
+in time and count.
 
 Each kind of client sends from its own loopback address (127.0.0.0/8 is all loopback on Linux), so the
 front's per-address limits see them as different clients, as they would be on a network."""
@@ -114,7 +115,7 @@ class SlowLoris(multiprocessing.Process):
                 outcome["refused"] += 1
                 return
             sock.setblocking(False)
-            selector.register(sock, selectors.EVENT_READ, (kind, time.monotonic()))
+            selector.register(sock, selectors.EVENT_READ, (kind, time.monotonic(), sock))
 
         for kind, count in (("half_open", self.half_open), ("trickling", self.trickling)):
             for _ in range(count):
@@ -124,26 +125,27 @@ class SlowLoris(multiprocessing.Process):
         next_line, lines = time.monotonic() + TRICKLE_EVERY_S, 0
         while not self.stopping.is_set() and time.monotonic() < deadline:
             for key, _ in selector.select(timeout=0.1):  # the server answered or closed: note it, reopen
-                kind, opened = key.data
+                kind, opened, sock = key.data
                 try:
-                    data = key.fileobj.recv(4096)
+                    data = sock.recv(4096)
                 except OSError:
                     data = b""
                 if data:
                     outcome["answers"].append(data[:200])
                 outcome["cut_after_s"][kind].append(time.monotonic() - opened)
-                selector.unregister(key.fileobj)
-                key.fileobj.close()
+                selector.unregister(sock)
+                sock.close()
                 open_one(kind)
             if time.monotonic() >= next_line:
                 lines, next_line = lines + 1, next_line + TRICKLE_EVERY_S
                 for key in list(selector.get_map().values()):
-                    if key.data[0] == "trickling":
+                    kind, _, sock = key.data
+                    if kind == "trickling":
                         with contextlib.suppress(OSError):  # a cut connection is seen by the next select
-                            key.fileobj.send(f"X-Trickle-{lines}: {'a' * 8}\r\n".encode())
+                            sock.send(f"X-Trickle-{lines}: {'a' * 8}\r\n".encode())
         for key in list(selector.get_map().values()):
             selector.unregister(key.fileobj)
-            key.fileobj.close()
+            key.data[2].close()
         self.results.put(outcome)
 
     def result(self) -> dict:
@@ -200,7 +202,7 @@ class SlowUploads(multiprocessing.Process):
             for key, _ in selector.select(timeout=0.1):
                 # b"": closed without an answer; a reset is nginx's reset_timedout_connection
                 with contextlib.suppress(ConnectionResetError):
-                    outcome[key.data]["answer"] = key.fileobj.recv(4096)
+                    outcome[key.data]["answer"] = sockets[key.data].recv(4096)
                 outcome[key.data]["closed_after_stall_s"] = time.monotonic() - stalled
                 selector.unregister(key.fileobj)
         for sock in sockets:
