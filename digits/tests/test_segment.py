@@ -20,17 +20,11 @@ from digits.preprocess import (
     extract_ink,
     normalize_digit_image,
 )
-from digits.segment import (
-    MIN_PIECE_PENS,
-    SHAPE_FACTS,
-    WIDE_COST,
-    DigitPiece,
-    TooManyDigitsError,
-    _Crop,
-    _read,
-    segment_digits,
-    whole_groups,
-)
+from digits.segment import SHAPE_FACTS, DigitPiece, TooManyDigitsError, segment_digits, whole_groups
+from digits.segment.crop import Crop
+from digits.segment.cutting import lattice, seams
+from digits.segment.scoring import _read
+from digits.segment.tuning import MIN_PIECE_PENS, WIDE_COST
 
 PEN = 10
 Box = tuple[int, int, int, int]
@@ -273,13 +267,13 @@ def test_a_short_digit_touching_a_tall_one_is_judged_by_the_other_digits_height(
     assert_boxes_close(pieces, boxes)
 
 
-def ink_crop(image: Image.Image, reference: float = np.inf) -> _Crop:
+def ink_crop(image: Image.Image, reference: float = np.inf) -> Crop:
     """All the ink of a drawing as one group, the way `segment_digits` crops it."""
     ink = extract_ink(png(image))
     mask = ink > INK_MASK_LEVEL
     rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
     window = np.s_[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
-    return _Crop(np.where(mask, ink, 0.0)[window], mask[window], int(cols[0]), int(rows[0]), reference)
+    return Crop(np.where(mask, ink, 0.0)[window], mask[window], int(cols[0]), int(rows[0]), reference)
 
 
 def test_no_candidate_piece_is_a_slice_of_a_stroke():
@@ -287,9 +281,9 @@ def test_no_candidate_piece_is_a_slice_of_a_stroke():
     image, draw = blank()
     draw.ellipse([100, 60, 230, 180], outline=0, width=30)
     crop = ink_crop(image)
-    lattice = crop.lattice()
-    assert lattice.pieces
-    assert min(piece.box[2] for piece in lattice.pieces) >= MIN_PIECE_PENS * crop.pen_width()
+    pieces = lattice(crop).pieces
+    assert pieces
+    assert min(piece.box[2] for piece in pieces) >= MIN_PIECE_PENS * crop.pen_width()
 
 
 def test_a_piece_wider_than_the_numbers_digits_are_tall_is_less_plausible():
@@ -309,7 +303,7 @@ def test_a_seam_follows_the_slant_between_two_strokes_where_every_column_crosses
     crop = ink_crop(image)
     center = crop.width // 2
     assert crop.mask.sum(axis=0).min() > 0  # no straight cut parts them
-    cuts, crossed = crop.seams(np.array([center]))
+    cuts, crossed = seams(crop, np.array([center]))
     assert crossed[0] == 0.0
     x = np.arange(crop.width)[None]
     assert components(Image.fromarray(np.uint8(255 * ~(crop.mask & (x < cuts[0][:, None]))))) == 1
