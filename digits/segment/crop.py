@@ -57,6 +57,9 @@ class Crop:
         return None if part is None else part.whole()
 
     def pieces(self, cuts: list[int]) -> list[DigitPiece]:
+        """The ink between consecutive cuts, left to right; uncut, the whole crop (faint edges kept)."""
+        if not cuts:
+            return [self.whole()]
         edges = [0, *cuts, self.width]
         found = (self.piece(start, stop) for start, stop in itertools.pairwise(edges))
         return [piece for piece in found if piece is not None]

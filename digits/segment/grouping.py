@@ -111,4 +111,7 @@ def _union(groups: list[Group]) -> Group:
 def _crop_of(group: Group, labels: np.ndarray, ink: np.ndarray, reference: float) -> Crop:
     window = np.s_[group.top : group.bottom, group.left : group.right]
     mask = np.isin(labels[window], group.labels)
-    return Crop(np.where(mask, ink[window], 0.0).astype(np.float32), mask, group.left, group.top, reference)
+    # Faint ink at the strokes' edges (below INK_MASK_LEVEL, so in no component) stays, as
+    # `normalize_digit_image` keeps it: a lone digit gets the input `/predict` gives it.
+    own = mask | (labels[window] == 0)
+    return Crop(np.where(own, ink[window], 0.0).astype(np.float32), mask, group.left, group.top, reference)
