@@ -58,7 +58,7 @@ def test_a_lone_digit_gets_the_same_input_and_answer_as_from_predict(api_client)
     single = api_client.post("/predict", {"image": data, "model": "ann", "return_input": True}, format="json").json()
     number = api_client.post("/predict/number", {"image": data, "model": "ann"}, format="json").json()
     (piece,) = segment_digits(buffer.getvalue())
-    np.testing.assert_allclose(piece.image, single["input"], atol=1e-6)  # float32 rounding only
+    np.testing.assert_allclose(piece.image, single["input"], atol=5e-4)  # the answer rounds to 3 decimals
     (digit,) = number["digits"]
     assert digit["digit"] == single["digit"]
     np.testing.assert_allclose(digit["probabilities"], single["probabilities"], atol=1e-5)
