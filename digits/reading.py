@@ -55,8 +55,8 @@ def read_number(
 
     pieces = segment_digits(image, max_digits=max_digits, classify=classify, touching=touching)
     inputs = np.stack([piece.image for piece in pieces])
-    known = [readings.get(piece.image.tobytes()) for piece in pieces]
-    if runtime.uncertainty or any(probabilities is None for probabilities in known):
+    known = [readings[key] for key in (piece.image.tobytes() for piece in pieces) if key in readings]
+    if runtime.uncertainty or len(known) < len(pieces):
         prediction = runtime.predict(inputs)
     else:
         prediction = Prediction(probabilities=np.stack(known))

@@ -88,7 +88,8 @@ class Lattice:
         """The path of pieces from the first edge to the last with the highest total plausibility
         (`confidence`, one per piece) less a cost per cut, plus `whole_bonus` for the path of one
         piece, with its score (-inf and no pieces when none exists)."""
-        best: list[tuple[float, list[DigitPiece]]] = [(0.0, [])] + [(-np.inf, [])] * len(self.cut_cost)
+        none: list[DigitPiece] = []
+        best = [(0.0, none)] + [(-np.inf, none)] * len(self.cut_cost)
         order = sorted(range(len(self.spans)), key=lambda k: self.spans[k][1])
         whole = (0, len(self.cut_cost))
         for k in order:
@@ -119,7 +120,10 @@ def lattice(crop: Crop) -> Lattice:
     cut_cost = SPLIT_COST + THICK_COST * np.maximum(thickness - 1.0, 0.0)
     cut_cost[0] = 0.0
     x = np.arange(crop.width)[None]
-    spans, readings, pieces, parts = [], [], [], []
+    spans: list[tuple[int, int]] = []
+    readings: list[int] = []
+    pieces: list[DigitPiece] = []
+    parts: list[Crop] = []
     seen: dict[tuple[int, int, int, int, int], int] = {}
     for i in range(len(edges)):
         for j in range(i + 1, len(edges)):
