@@ -13,7 +13,7 @@ from django.http import HttpRequest
 from django.utils.html import format_html
 from PIL import Image, UnidentifiedImageError
 
-from feedback.models import CORRECT, GUESSED, Feedback
+from feedback.models import CORRECT, GUESSED, Feedback, NumberFeedback
 from feedback.services import input_png
 
 THUMBNAIL_SIZE = 56
@@ -67,6 +67,33 @@ class FeedbackAdmin(admin.ModelAdmin):
     @admin.display(description="right?", boolean=True)
     def correct(self, obj: Feedback) -> bool | None:
         return obj.is_correct
+
+
+@admin.register(NumberFeedback)
+class NumberFeedbackAdmin(admin.ModelAdmin):
+    list_display = ["id", "thumbnail", "label", "predicted", "model_name", "created_at"]
+    list_display_links = ["id", "thumbnail"]
+    list_filter = ["model_name"]
+    list_per_page = 50
+    date_hierarchy = "created_at"
+    fields = ["drawing", "label", "predicted", "digits", "model_name", "created_at"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest) -> bool:  # noqa: ARG002 - Django's signature
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: NumberFeedback | None = None) -> bool:  # noqa: ARG002 - Django's signature
+        return False
+
+    @admin.display(description="drawing")
+    def thumbnail(self, obj: NumberFeedback) -> str:
+        return png_img(
+            thumbnail_png(bytes(obj.image_png), 2 * THUMBNAIL_SIZE), f"drawing of {obj.label}", 2 * THUMBNAIL_SIZE
+        )
+
+    @admin.display(description="drawing")
+    def drawing(self, obj: NumberFeedback) -> str:
+        return png_img(thumbnail_png(bytes(obj.image_png), 560), f"drawing of {obj.label}", 560)
 
 
 def thumbnail_png(png: bytes, size: int = THUMBNAIL_SIZE) -> bytes | None:
