@@ -11,6 +11,7 @@ CHATTER = [
     b"I0000 00:00:1795823424.663758   13567 port.cc:153] oneDNN custom operations are on.\n",
     b"E0000 00:00:1795823440.025233   13798 node_def_util.cc:682] NodeDef mentions attribute Truncate\n",
     b"INFO: Created TensorFlow Lite XNNPACK delegate for CPU.\n",
+    b"Assets written to: /tmp/tmp95firas8/assets\n",
 ]
 
 
