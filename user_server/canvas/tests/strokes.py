@@ -73,3 +73,16 @@ def densify(points: list[Point], steps: int = 6) -> list[Point]:
 
 def touch(point: Point) -> dict[str, float]:
     return {"x": point[0], "y": point[1], "radiusX": 4, "radiusY": 4, "force": 1, "id": 1}
+
+
+# Things people draw that are not digits (issue 15): a capital A, an X and a scribble.
+NOT_DIGITS: dict[str, list[Stroke]] = {
+    "A": [[(0.25, 0.82), (0.5, 0.18), (0.75, 0.82)], [(0.36, 0.56), (0.64, 0.56)]],
+    "X": [[(0.28, 0.22), (0.72, 0.8)], [(0.72, 0.22), (0.28, 0.8)]],
+    "scribble": [
+        [
+            (0.2, 0.5), (0.35, 0.25), (0.45, 0.7), (0.55, 0.3), (0.62, 0.75), (0.72, 0.35), (0.8, 0.6),
+            (0.6, 0.55), (0.4, 0.45), (0.25, 0.6),
+        ]
+    ],
+}

@@ -12,39 +12,25 @@ import pytest
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import expect
 
-from canvas.tests.e2e import LOOPBACK, REPO, Servers, Visit, get_json, open_page
+from canvas.tests.e2e import (
+    GUESS_TIMEOUT,
+    LOOPBACK,
+    REPO,
+    Servers,
+    Visit,
+    canvas_box,
+    expect_guess,
+    get_json,
+    has_ink,
+    open_page,
+    ready,
+)
 from canvas.tests.strokes import DIGITS, draw_with_finger, draw_with_mouse, draw_with_pen, part
 
 pytestmark = pytest.mark.browser
 
-GUESS_TIMEOUT = 30_000  # ms; the first guess of a model may wait for it to load
-HAS_INK = """canvas => {
-  const data = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height).data;
-  for (let i = 0; i < data.length; i += 4) if (data[i] < 128) return true;
-  return false;
-}"""
 ARTIFACT = REPO / "test-artifacts" / "page.png"
 DOCS_SCREENSHOT = REPO / "docs" / "screenshot.png"
-
-
-def ready(visit: Visit):
-    """The page once its model list has arrived."""
-    expect(visit.page.get_by_test_id("model-select")).to_be_enabled()
-    return visit.page
-
-
-def expect_guess(page, text: str) -> None:
-    """The page has settled on the answer for the drawing as it stands, and that answer is `text`."""
-    expect(page.get_by_test_id("result")).to_have_attribute("aria-busy", "false", timeout=GUESS_TIMEOUT)
-    expect(page.get_by_test_id("prediction")).to_have_text(text)
-
-
-def canvas_box(page) -> dict[str, float]:
-    return page.get_by_test_id("canvas").bounding_box()
-
-
-def has_ink(page) -> bool:
-    return page.get_by_test_id("canvas").evaluate(HAS_INK)
 
 
 @pytest.mark.parametrize("digit", ["1", "7", "0"])
