@@ -226,10 +226,20 @@ def test_an_unreachable_ml_server_shows_an_error_and_the_page_recovers(visit: Vi
         draw_with_mouse(page, DIGITS["7"], canvas_box(page))
         expect(error).to_be_visible(timeout=GUESS_TIMEOUT)
         expect(error).to_contain_text("be reached")
+        # What the answer shows at the moment the banner goes.
+        page.evaluate(
+            """() => {
+              const banner = document.querySelector('[data-testid="error"]');
+              new MutationObserver(() => {
+                if (banner.hidden) window.answerWhenBannerWent = document.querySelector('[data-testid="prediction"]').textContent;
+              }).observe(banner, { attributes: true, attributeFilter: ["hidden"] });
+            }"""
+        )
     finally:
         servers.ml.start()
     expect(error).to_be_hidden(timeout=GUESS_TIMEOUT)
     expect_guess(page, "7")
+    assert page.evaluate("() => window.answerWhenBannerWent") == "7"  # gone with the answer, not before it
     # While the server was down the browser logged the refused connections, and nothing else.
     assert all("ERR_CONNECTION_REFUSED" in message for message in visit.console_errors), visit.console_errors
 
