@@ -37,7 +37,9 @@ def paper_photo(
     line_width = max(2, round(0.07 * side))  # a ballpoint's line, as wide next to the digit as on paper
     for stroke in strokes:
         wobble = rng.normal(0.0, 0.004, size=(len(stroke), 2))
-        points = [(left + (x + dx) * side, top + (y + dy) * side) for (x, y), (dx, dy) in zip(stroke, wobble, strict=True)]
+        points = [
+            (left + (x + dx) * side, top + (y + dy) * side) for (x, y), (dx, dy) in zip(stroke, wobble, strict=True)
+        ]
         pen.line(points, fill=INK_RGB, width=line_width, joint="curve")
         for x, y in (points[0], points[-1]):  # round pen ends
             pen.ellipse([x - line_width / 2, y - line_width / 2, x + line_width / 2, y + line_width / 2], fill=INK_RGB)

@@ -39,8 +39,9 @@ def test_committed_model_reads_mnist_digits_and_a_canvas_drawing(api_client, com
     assert answer["digit"] == int(mnist.y_test[0]) == 7
 
 
+@pytest.mark.usefixtures("committed_models")
 @pytest.mark.parametrize("digit", sorted(PEN_DIGITS))
-def test_a_phone_photo_of_a_digit_written_on_paper_is_read(api_client, committed_models, digit):
+def test_a_phone_photo_of_a_digit_written_on_paper_is_read(api_client, digit):
     """Ink on off-white paper under a shadow, JPEG, 1600x1200 (`digits.paper`), uploaded as a file."""
     photo = paper_photo(PEN_DIGITS[digit], seed=int(digit))
     upload = SimpleUploadedFile("photo.jpg", photo, content_type="image/jpeg")

@@ -40,14 +40,24 @@ CHROMIUM_ARGS = [
 # The screens the page is checked on: a desktop, a phone held upright and on its side, the narrowest phone.
 SCREENS = {
     "desktop": {"viewport": {"width": 1280, "height": 800}},
-    "phone": {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 3, "is_mobile": True, "has_touch": True},
+    "phone": {
+        "viewport": {"width": 390, "height": 844},
+        "device_scale_factor": 3,
+        "is_mobile": True,
+        "has_touch": True,
+    },
     "phone-landscape": {
         "viewport": {"width": 844, "height": 390},
         "device_scale_factor": 3,
         "is_mobile": True,
         "has_touch": True,
     },
-    "narrow-phone": {"viewport": {"width": 320, "height": 568}, "device_scale_factor": 2, "is_mobile": True, "has_touch": True},
+    "narrow-phone": {
+        "viewport": {"width": 320, "height": 568},
+        "device_scale_factor": 2,
+        "is_mobile": True,
+        "has_touch": True,
+    },
 }
 AXE_CORE = "axe-core@4.10.3"  # installed from npm by the tests themselves (see axe_core_source)
 NPM_CACHE = REPO / "data" / "npm"

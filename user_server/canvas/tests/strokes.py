@@ -8,7 +8,7 @@ import itertools
 
 from digits.pen_strokes import DIGITS, Point, Stroke, ellipse
 
-__all__ = ["DIGITS", "ellipse", "draw_with_finger", "draw_with_mouse", "draw_with_pen", "part", "place"]
+__all__ = ["DIGITS", "draw_with_finger", "draw_with_mouse", "draw_with_pen", "ellipse", "part", "place"]
 
 Box = dict[str, float]
 
@@ -81,8 +81,16 @@ NOT_DIGITS: dict[str, list[Stroke]] = {
     "X": [[(0.28, 0.22), (0.72, 0.8)], [(0.72, 0.22), (0.28, 0.8)]],
     "scribble": [
         [
-            (0.2, 0.5), (0.35, 0.25), (0.45, 0.7), (0.55, 0.3), (0.62, 0.75), (0.72, 0.35), (0.8, 0.6),
-            (0.6, 0.55), (0.4, 0.45), (0.25, 0.6),
+            (0.2, 0.5),
+            (0.35, 0.25),
+            (0.45, 0.7),
+            (0.55, 0.3),
+            (0.62, 0.75),
+            (0.72, 0.35),
+            (0.8, 0.6),
+            (0.6, 0.55),
+            (0.4, 0.45),
+            (0.25, 0.6),
         ]
     ],
 }

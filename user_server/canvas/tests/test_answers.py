@@ -90,9 +90,14 @@ def doubted(route, servers: Servers) -> None:
     else:
         answer["not_a_digit"] = True
     with contextlib.suppress(PlaywrightError):  # the page may have moved on and aborted it
-        route.fulfill(response=response, body=json.dumps(answer), headers={
-            **response.headers, "access-control-allow-origin": servers.user.url,
-        })
+        route.fulfill(
+            response=response,
+            body=json.dumps(answer),
+            headers={
+                **response.headers,
+                "access-control-allow-origin": servers.user.url,
+            },
+        )
 
 
 def test_an_answer_flagged_not_a_digit_reads_not_a_digit_with_the_closest_digit(visit: Visit, servers: Servers) -> None:

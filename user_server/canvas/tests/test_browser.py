@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import re
-import shutil
 
 import pytest
 from playwright.sync_api import Error as PlaywrightError
@@ -15,7 +13,6 @@ from playwright.sync_api import expect
 from canvas.tests.e2e import (
     GUESS_TIMEOUT,
     LOOPBACK,
-    REPO,
     Servers,
     Visit,
     canvas_box,
@@ -28,9 +25,6 @@ from canvas.tests.e2e import (
 from canvas.tests.strokes import DIGITS, draw_with_finger, draw_with_mouse, draw_with_pen, part
 
 pytestmark = pytest.mark.browser
-
-ARTIFACT = REPO / "test-artifacts" / "page.png"
-DOCS_SCREENSHOT = REPO / "docs" / "screenshot.png"
 
 
 @pytest.mark.parametrize("digit", ["1", "7", "0"])
@@ -231,7 +225,8 @@ def test_an_unreachable_ml_server_shows_an_error_and_the_page_recovers(visit: Vi
             """() => {
               const banner = document.querySelector('[data-testid="error"]');
               new MutationObserver(() => {
-                if (banner.hidden) window.answerWhenBannerWent = document.querySelector('[data-testid="prediction"]').textContent;
+                const answer = document.querySelector('[data-testid="prediction"]');
+                if (banner.hidden) window.answerWhenBannerWent = answer.textContent;
               }).observe(banner, { attributes: true, attributeFilter: ["hidden"] });
             }"""
         )
@@ -242,19 +237,3 @@ def test_an_unreachable_ml_server_shows_an_error_and_the_page_recovers(visit: Vi
     assert page.evaluate("() => window.answerWhenBannerWent") == "7"  # gone with the answer, not before it
     # While the server was down the browser logged the refused connections, and nothing else.
     assert all("ERR_CONNECTION_REFUSED" in message for message in visit.console_errors), visit.console_errors
-
-
-def test_screenshot_of_a_guess(visit: Visit) -> None:
-    """A picture of the page for people (test-artifacts/page.png; docs/screenshot.png for the README
-    when missing or when UPDATE_SCREENSHOT=1)."""
-    page = ready(visit)
-    page.set_viewport_size({"width": 1100, "height": 720})
-    draw_with_mouse(page, DIGITS["7"], canvas_box(page))
-    expect_guess(page, "7")
-    page.wait_for_timeout(400)  # let the bars finish their short transition
-    ARTIFACT.parent.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACT))
-    if os.environ.get("UPDATE_SCREENSHOT") == "1" or not DOCS_SCREENSHOT.exists():
-        DOCS_SCREENSHOT.parent.mkdir(exist_ok=True)
-        shutil.copyfile(ARTIFACT, DOCS_SCREENSHOT)
-    assert ARTIFACT.stat().st_size > 10_000

@@ -32,7 +32,7 @@ def test_a_digit_is_confirmed_only_once_there_is_an_answer(visit: Visit, servers
     draw_with_mouse(page, DIGITS["7"], canvas_box(page))
     expect_guess(page, "7")
     expect(confirm).to_be_enabled()
-    expect(confirm).to_have_text("That’s right")
+    expect(confirm).to_have_text("That\u2019s right")
     guessed = feedback.get_by_role("button", name="The right digit is 7")
     other = feedback.get_by_role("button", name="The right digit is 3")
     expect(guessed).to_be_enabled()

@@ -128,7 +128,10 @@ def test_the_page_fits_the_screen_and_axe_finds_nothing(browser, servers: Server
         drawn = page.get_by_test_id("canvas").evaluate("c => Math.min(c.width, c.height)")
         assert min(width, height) == min(MAX_SHORTER_SIDE, drawn), (width, height, drawn)
         if wide:  # the answer beside the drawing
-            assert page.get_by_test_id("prediction").bounding_box()["x"] > canvas_box(page)["x"] + canvas_box(page)["width"]
+            assert (
+                page.get_by_test_id("prediction").bounding_box()["x"]
+                > canvas_box(page)["x"] + canvas_box(page)["width"]
+            )
         problems["digit"] = axe_problems(page, axe_source)
         keep_screenshot(page, screen, "digit")
 
