@@ -36,21 +36,26 @@ class CorrectnessFilter(admin.SimpleListFilter):
         return queryset
 
 
-@admin.register(Feedback)
-class FeedbackAdmin(admin.ModelAdmin):
-    list_display = ["id", "thumbnail", "label", "predicted", "model_name", "correct", "created_at"]
+class EvidenceAdmin(admin.ModelAdmin):
+    """Stored corrections as read-only evidence: listed newest first with a thumbnail, never added or edited."""
+
     list_display_links = ["id", "thumbnail"]
-    list_filter = ["label", "model_name", CorrectnessFilter]
     list_per_page = 50
     date_hierarchy = "created_at"
-    fields = ["drawing", "model_input_image", "label", "predicted", "model_name", "correct", "created_at"]
-    readonly_fields = fields
 
     def has_add_permission(self, request: HttpRequest) -> bool:  # noqa: ARG002 - Django's signature
         return False
 
-    def has_change_permission(self, request: HttpRequest, obj: Feedback | None = None) -> bool:  # noqa: ARG002 - Django's signature
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:  # noqa: ARG002 - Django's signature
         return False
+
+
+@admin.register(Feedback)
+class FeedbackAdmin(EvidenceAdmin):
+    list_display = ["id", "thumbnail", "label", "predicted", "model_name", "correct", "created_at"]
+    list_filter = ["label", "model_name", CorrectnessFilter]
+    fields = ["drawing", "model_input_image", "label", "predicted", "model_name", "correct", "created_at"]
+    readonly_fields = fields
 
     @admin.display(description="drawing")
     def thumbnail(self, obj: Feedback) -> str:
@@ -70,26 +75,16 @@ class FeedbackAdmin(admin.ModelAdmin):
 
 
 @admin.register(NumberFeedback)
-class NumberFeedbackAdmin(admin.ModelAdmin):
+class NumberFeedbackAdmin(EvidenceAdmin):
     list_display = ["id", "thumbnail", "label", "predicted", "model_name", "created_at"]
-    list_display_links = ["id", "thumbnail"]
     list_filter = ["model_name"]
-    list_per_page = 50
-    date_hierarchy = "created_at"
     fields = ["drawing", "label", "predicted", "digits", "model_name", "created_at"]
     readonly_fields = fields
 
-    def has_add_permission(self, request: HttpRequest) -> bool:  # noqa: ARG002 - Django's signature
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: NumberFeedback | None = None) -> bool:  # noqa: ARG002 - Django's signature
-        return False
-
     @admin.display(description="drawing")
     def thumbnail(self, obj: NumberFeedback) -> str:
-        return png_img(
-            thumbnail_png(bytes(obj.image_png), 2 * THUMBNAIL_SIZE), f"drawing of {obj.label}", 2 * THUMBNAIL_SIZE
-        )
+        size = 2 * THUMBNAIL_SIZE  # numbers are wide
+        return png_img(thumbnail_png(bytes(obj.image_png), size), f"drawing of {obj.label}", size)
 
     @admin.display(description="drawing")
     def drawing(self, obj: NumberFeedback) -> str:
