@@ -186,8 +186,8 @@ def _pil_to_grey(image: Image.Image) -> np.ndarray:
 
 def _flattened(image: Image.Image) -> Image.Image:
     """The picture as 8-bit grey, transparent parts laid on white paper. A browser canvas painted
-    white before drawing is opaque: checking its alpha (~60 µs for 280x280) spares laying it on
-    paper (~500 µs), with the same grey."""
+    white before drawing is opaque: checking its alpha is much cheaper than laying it on paper and
+    gives the same grey (figures: docs/benchmarks.md)."""
     if image.mode in ("RGBA", "LA") and image.getchannel("A").getextrema()[0] == OPAQUE:
         return image.convert("L")
     if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
@@ -200,7 +200,8 @@ def _flattened(image: Image.Image) -> Image.Image:
 def _downscaled(image: ImageInput) -> ImageInput:
     """Big pictures box-averaged (in C) by a whole factor first, keeping the shorter side at least
     WORKING_SIDE px: every later step costs in proportion to the pixels, and a digit that fills
-    the picture ends up 20 px tall anyway (a 280x280 canvas is read 2x2 averaged: 0.9 -> 0.6 ms).
+    the picture ends up 20 px tall anyway (a 280x280 canvas is read 2x2 averaged; figures in
+    docs/benchmarks.md).
     A digit drawn small in a large photo keeps less detail: crop such photos to the digit."""
     if isinstance(image, (bytes, bytearray, memoryview)):
         image = decode_image(bytes(image))

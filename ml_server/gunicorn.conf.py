@@ -12,8 +12,7 @@ from pathlib import Path
 
 SERVICE_DIR = Path(__file__).resolve().parent
 
-chdir = str(SERVICE_DIR)
-pythonpath = f"{SERVICE_DIR},{SERVICE_DIR.parent}"
+chdir = str(SERVICE_DIR)  # gunicorn also puts this folder on the import path: the service's packages
 wsgi_app = "config.wsgi:application"
 raw_env = [f"DJANGO_SETTINGS_MODULE={os.environ.get('DJANGO_SETTINGS_MODULE', 'config.settings')}"]
 
@@ -27,7 +26,7 @@ timeout = int(os.environ.get("GUNICORN_TIMEOUT", "60"))  # first TensorFlow load
 graceful_timeout = 20
 keepalive = 5
 # Recycling a worker reloads Django, TensorFlow and the models (seconds without service when there is
-# one worker), and memory stays flat under load (hardening load test: +1.3% over 20,000 requests), so
+# one worker), and memory stays flat under load (ml_server/tests/test_load.py checks it), so
 # recycle rarely: a safety net, not a routine.
 max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "200000"))
 max_requests_jitter = max_requests // 10

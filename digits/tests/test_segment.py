@@ -370,7 +370,8 @@ def test_whole_groups_are_the_groups_before_any_cut_with_their_shape_facts():
     assert len(pieces) == 2 and facts.shape == (2, SHAPE_FACTS)
     (x, _, w, h), ring = pieces[0].box, pieces[1].box
     assert abs(x - boxes[0][0]) <= 2 and abs(x + w - (boxes[1][0] + boxes[1][2])) <= 2
-    np.testing.assert_allclose(facts[0][:3], np.log([w / h, w / ring[3], h / ring[3]]))
+    # float32 facts against float64 logs: numpy's SIMD log differs by CPU in the last ulps
+    np.testing.assert_allclose(facts[0][:3], np.log([w / h, w / ring[3], h / ring[3]]), rtol=1e-5)
     assert np.exp(facts[0][3]) * h == pytest.approx(PEN, rel=0.3)  # the pen width, as a share of the height
 
 

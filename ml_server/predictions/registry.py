@@ -212,9 +212,9 @@ class ModelRegistry:
 
 def settle_heap() -> None:
     """Take what is alive now out of the garbage collector's reach (`gc.freeze`). TensorFlow and
-    Django leave ~430,000 long-lived objects, and an occasional full collection walking them all
-    held the GIL for ~200 ms in the middle of a request (the benchmark's rare p99 of 180 ms). The
-    price: cyclic garbage of a model later replaced by a hot reload is never collected."""
+    Django leave hundreds of thousands of long-lived objects, and an occasional full collection
+    walking them all holds the GIL in the middle of a request (the benchmark's rare slow p99; figures
+    in docs/benchmarks.md). The price: cyclic garbage of a model later replaced by a hot reload is never collected."""
     gc.collect()
     gc.freeze()
 

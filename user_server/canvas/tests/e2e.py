@@ -9,11 +9,7 @@ from __future__ import annotations
 
 import json
 import os
-import signal
-import socket
 import subprocess
-import sys
-import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
@@ -22,11 +18,12 @@ from urllib.parse import urlsplit
 
 from playwright.sync_api import expect
 
+from testsupport.servers import Gunicorn
+
 SERVICE_DIR = Path(__file__).resolve().parents[2]
 REPO = SERVICE_DIR.parent
 ML_DIR = REPO / "ml_server"
 MODELS_DIR = REPO / "models"
-BIN = Path(sys.executable).parent
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -62,14 +59,7 @@ SCREENS = {
 AXE_CORE = "axe-core@4.10.3"  # installed from npm by the tests themselves (see axe_core_source)
 NPM_CACHE = REPO / "data" / "npm"
 PREFERRED_MODELS = ("cnn", "ann")  # the best model the models folder holds right now
-START_TIMEOUT = 180  # the ml_server imports TensorFlow and loads its default model first
 LOOPBACK = {"127.0.0.1", "localhost"}
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def get_json(url: str, timeout: float = 5) -> tuple[int, dict]:
@@ -101,61 +91,6 @@ def best_available_model() -> str:
     return next(name for name in PREFERRED_MODELS if name in names)
 
 
-@dataclass
-class Service:
-    """One gunicorn process that can be stopped and started again on the same port."""
-
-    name: str
-    cwd: Path
-    env: dict[str, str]
-    port: int
-    ready_path: str
-    log: Path
-    process: subprocess.Popen | None = None
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self) -> None:
-        with self.log.open("ab") as log:
-            self.process = subprocess.Popen(
-                [str(BIN / "gunicorn"), "-c", "gunicorn.conf.py", "config.wsgi:application"],
-                cwd=self.cwd,
-                env=self.env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        self.wait_until_ready()
-
-    def wait_until_ready(self) -> None:
-        deadline = time.monotonic() + START_TIMEOUT
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                break
-            if get_json(self.url + self.ready_path)[0] == 200:
-                return
-            time.sleep(0.5)
-        self.stop()
-        tail = self.log.read_text(errors="replace")[-3000:]
-        raise RuntimeError(f"{self.name} did not become ready on {self.url}{self.ready_path}:\n{tail}")
-
-    def stop(self) -> None:
-        if self.process is None or self.process.poll() is not None:
-            return
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.process.pid, signal.SIGKILL)  # our own process group only
-            self.process.wait(timeout=10)
-
-    def ensure_running(self) -> None:
-        if self.process is None or self.process.poll() is not None:
-            self.start()
-
-
 def base_env(**extra: str) -> dict[str, str]:
     env = {key: value for key, value in os.environ.items() if not key.startswith(("DJANGO_", "PYTEST_"))}
     env |= {"HOST": "127.0.0.1", "DEBUG": "0", "DJANGO_SETTINGS_MODULE": "config.settings", **extra}
@@ -164,8 +99,8 @@ def base_env(**extra: str) -> dict[str, str]:
 
 @dataclass
 class Servers:
-    ml: Service
-    user: Service
+    ml: Gunicorn
+    user: Gunicorn
     model: str  # the default model the ml_server serves
 
 

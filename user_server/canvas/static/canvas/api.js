@@ -1,4 +1,4 @@
-// The ml_server HTTP API as the page uses it (see CONTRACT.md). Two kinds of failure:
+// The ml_server HTTP API as the page uses it (README.md, "The API"; the OpenAPI schema at /schema). Two kinds of failure:
 // ServerUnreachable (nothing answered: the page shows its banner and retries) and
 // ApiError (the server answered with the contract's {"error": {code, message}}).
 
