@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from digits.manifest import MANIFEST_NAME, ManifestError, read_manifest
+from digits.native_logs import native_chatter_filtered
 from digits.runtime import Runtime, load_runtime
 from digits.segment import TouchingDetector
 from digits.touching import MANIFEST_KEY as TOUCHING_WEIGHTS
@@ -169,7 +170,8 @@ class ModelRegistry:
         if slot.error is not None and stamp == slot.failed_stamp:
             return  # still the same broken file: do not hash it again
         try:
-            slot.runtime = load_runtime(self.models_dir, slot.entry)
+            with native_chatter_filtered():  # TensorFlow's C++ start-up lines
+                slot.runtime = load_runtime(self.models_dir, slot.entry)
         except Exception as error:  # any failure takes only this model out of service
             slot.error, slot.failed_stamp = f"{type(error).__name__}: {error}", stamp
             logger.error("model %s failed to load: %s", slot.name, slot.error)
