@@ -36,7 +36,7 @@ admin: install  ## create the first admin login of the ml_server's /admin/ (asks
 models: install  ## fetch MNIST, retrain the whole zoo, rewrite models/ and models/manifest.json
 	$(PY) -m digits.train --out models
 	$(PY) -m digits.novelty --models-dir models
-	$(PY) -m digits.pairs --models-dir models
+	$(PY) -m digits.train_touching --models-dir models
 
 evaluate: install  ## re-measure the committed models
 	$(PY) -m digits.evaluate --models-dir models

@@ -98,14 +98,14 @@ def measure(seconds: float) -> list[tuple[str, Timing]]:
     get_registry().get("cnn")
     assert predict() == 200 and health() == 200
     digit = normalize_digit_image(png)
-    batch = apis.predict_digits(model_name="cnn", images=digit[None])
+    batch = apis.classify_digits(model_name="cnn", images=digit[None])
     rows = [
         ("/health", time_calls(health, budget_s=seconds)),
         ("/predict, canvas PNG upload (cnn)", time_calls(predict, budget_s=seconds)),
     ]
     with replaced(inputs, "normalize_digit_image", lambda _image: digit):
         rows.append(("/predict, preprocessing replaced by its result", time_calls(predict, budget_s=seconds)))
-        with replaced(apis, "predict_digits", lambda **_: batch):
+        with replaced(apis, "classify_digits", lambda **_: batch):
             rows.append(("/predict, and the model and not-a-digit signals too", time_calls(predict, budget_s=seconds)))
     rows.append(("normalize_digit_image(PNG bytes) alone", time_calls(lambda: normalize_digit_image(png))))
     rows.append(("decode_image(PNG bytes) alone", time_calls(lambda: decode_image(png))))

@@ -33,3 +33,4 @@ IMAGE_SIZE = 28
 DIGIT_BOX = 20
 NUM_CLASSES = 10
 MAX_IMAGE_PIXELS = 25_000_000
+MAX_DIGITS = 32  # the contract's limit for /predict/number: too_many_digits past it

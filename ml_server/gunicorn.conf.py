@@ -33,7 +33,7 @@ max_requests_jitter = max_requests // 10
 
 # Request-line and header limits of gunicorn stay at their safe defaults; the body limit is the app's.
 control_socket_disable = True  # gunicorn 27's control socket has one default path; user_server runs beside us
-accesslog = "-" if os.environ.get("ACCESS_LOG", "").lower() in {"1", "true", "yes", "on"} else None
+accesslog = None  # the app's JSON request line (core.request_log) is the access log, shown with ACCESS_LOG on
 errorlog = "-"
 loglevel = os.environ.get("LOG_LEVEL", "info").lower()
 # TensorFlow's own thread pools: a few threads each, so gunicorn's threads share the cores.

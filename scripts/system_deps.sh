@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
-# Debian packages beyond Python: nginx (make run's front), Chromium (browser tests), PostgreSQL
-# (feedback database tests), redis-server (throwaway Redis for tests), wrk (benchmark) and curl
-# (README examples). Each is installed only when missing, and only where installing is possible: as
-# root, or with password-less sudo on CI.
+# Debian packages beyond Python: nginx (make run's front), Chromium (browser tests), npm (the browser
+# tests install axe-core with it), PostgreSQL (feedback database tests), redis-server (throwaway Redis
+# for tests), wrk (benchmark) and curl (README examples). Each is installed only when missing, and
+# only where installing is possible: as root, or with password-less sudo on CI.
 # Arguments name a subset (`make run` asks for nginx only); none means all of them.
 set -euo pipefail
 
 wanted=("$@")
-((${#wanted[@]})) || wanted=(nginx chromium postgresql redis-server wrk curl)
+((${#wanted[@]})) || wanted=(nginx chromium npm postgresql redis-server wrk curl)
 installed() {
     case $1 in
         nginx) command -v nginx >/dev/null || [[ -x /usr/sbin/nginx ]] ;;

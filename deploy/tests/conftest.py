@@ -55,6 +55,8 @@ def root() -> Path:
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MakeRun]:
     """One `make run` (nginx front, gunicorn behind) shared by the tests that attack or probe it.
-    The lockout's cool-off is shortened so the admin test can wait it out."""
-    with make_run(tmp_path_factory.mktemp("make_run"), DEFAULT_MODEL="rf", AXES_COOLOFF_SECONDS="5") as running:
+    The lockout's cool-off is shortened so the admin test can wait it out; the request log is on, so
+    tests can see which client address the ml_server saw."""
+    workdir = tmp_path_factory.mktemp("make_run")
+    with make_run(workdir, DEFAULT_MODEL="rf", AXES_COOLOFF_SECONDS="5", ACCESS_LOG="1") as running:
         yield running

@@ -210,9 +210,15 @@ CORS_ALLOWED_ORIGINS = env_list(
     "CORS_ALLOWED_ORIGINS", f"http://127.0.0.1:{USER_SERVER_PORT},http://localhost:{USER_SERVER_PORT}"
 )
 
+# One JSON line per request (core.request_log) only with ACCESS_LOG on; a server error always.
+ACCESS_LOG = env_bool("ACCESS_LOG")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    "loggers": {
+        "ml_server.requests": {"level": "INFO" if ACCESS_LOG else "ERROR"},
+        "axes": {"level": "WARNING"},  # its start-up banner in every process; lockouts are warnings
+    },
 }

@@ -1,14 +1,16 @@
-"""ml_server routes: the prediction API, feedback, the OpenAPI schema and docs, and the admin
-(unless ADMIN_ENABLED is off).
+"""ml_server routes: an index at `/`, the prediction API, feedback, the OpenAPI schema and docs, and the
+admin (unless ADMIN_ENABLED is off).
 
 Django's own error pages are JSON too, so no path of this service answers with HTML errors."""
 
+from core.index import IndexApi
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 urlpatterns = [
+    path("", IndexApi.as_view(), name="index"),
     path("", include("predictions.urls")),
     path("", include("feedback.urls")),
     path("schema", SpectacularAPIView.as_view(), name="schema"),

@@ -48,10 +48,10 @@ def seven_data_url(seven_png: bytes) -> str:
 
 @pytest.fixture
 def post_feedback(client) -> Callable[..., object]:
-    """POST a JSON body to /feedback (any JSON value, so malformed bodies can be sent too)."""
+    """POST a JSON body to /feedback, or another `path` (any JSON value, so malformed bodies can be sent too)."""
 
-    def post(body: object, **extra: str) -> object:
-        return client.post("/feedback", body, content_type="application/json", **extra)
+    def post(body: object, path: str = "/feedback", **extra: str) -> object:
+        return client.post(path, body, content_type="application/json", **extra)
 
     return post
 

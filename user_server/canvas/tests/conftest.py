@@ -18,6 +18,7 @@ from canvas.tests.e2e import (
     SERVICE_DIR,
     Servers,
     Visit,
+    axe_core_source,
     base_env,
     best_available_model,
     open_page,
@@ -77,3 +78,9 @@ def visit(browser, servers: Servers) -> Iterator[Visit]:
     yield opened
     opened.page.context.close()
     assert opened.hosts() <= LOOPBACK, opened.requests
+
+
+@pytest.fixture(scope="session")
+def axe_source() -> str:
+    """axe-core's script (installed from npm on first use)."""
+    return axe_core_source()
