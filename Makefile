@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: install install-dev run dev models evaluate bench test system-deps lint readme
+.PHONY: install install-dev run dev admin models evaluate bench test system-deps lint readme
 
 # The project itself is installed editable (`digits`, `scripts`, `testsupport`, `bench`: see
 # pyproject.toml), so every folder imports them without PYTHONPATH.
@@ -23,11 +23,15 @@ $(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
 
-run: install  ## both services under gunicorn, DEBUG off: ml_server :8001, user_server :8000 (HOST, *_PORT)
+run: install  ## both services under gunicorn behind nginx, DEBUG off: ml_server :8001, user_server :8000 (HOST, *_PORT)
+	bash scripts/system_deps.sh nginx
 	$(PY) -m scripts.run
 
 dev: install  ## both services with Django's runserver, DEBUG on, auto-reload
 	$(PY) -m scripts.run --dev
+
+admin: install  ## create the first admin login of the ml_server's /admin/ (asks for a name and a password)
+	$(PY) -m scripts.create_admin $(ARGS)
 
 models: install  ## fetch MNIST, retrain the whole zoo, rewrite models/ and models/manifest.json
 	$(PY) -m digits.train --out models
@@ -40,7 +44,7 @@ evaluate: install  ## re-measure the committed models
 bench: install-dev  ## the serving benchmark and its table
 	$(PY) -m bench
 
-system-deps:  ## Debian packages the tests use (chromium, postgresql, wrk, curl), installed when missing
+system-deps:  ## Debian packages make run and the tests use (nginx, chromium, postgresql, redis-server, wrk, curl), installed when missing
 	bash scripts/system_deps.sh
 
 test: install-dev system-deps  ## the whole suite (browser tests included), one pytest process per suite

@@ -1,8 +1,9 @@
 """`make run` and `make dev`: prepare both services and run them in the foreground as one unit.
 
-Each service runs in its own process group, so one signal reaches it together with every worker it
-forked; the supervisor forwards Ctrl-C / SIGTERM and stops the other service when one dies, so no
-process outlives it.
+`make run` puts nginx (scripts/front.py) on the public ports and both gunicorn services behind it on
+unix sockets; `make dev` runs Django's runserver on the public ports, unprotected. Each process runs
+in its own process group, so one signal reaches it together with every worker it forked; the
+supervisor forwards Ctrl-C / SIGTERM and stops the others when one dies, so no process outlives it.
 """
 
 from __future__ import annotations
@@ -11,14 +12,17 @@ import argparse
 import contextlib
 import os
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
+from scripts.front import front_command, prepare_front, upstream_socket
 from scripts.services import (
     ROOT,
     Service,
@@ -32,6 +36,7 @@ from scripts.services import (
 SECRET_KEY_FILE = ROOT / ".secret_key"
 STOP_TIMEOUT_S = 40.0  # above gunicorn's default 30 s graceful timeout, so in-flight requests finish
 POLL_S = 0.2
+SOCKET_WAIT_S = 30.0
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 
@@ -73,6 +78,8 @@ def service_env(env: Mapping[str, str], *, host: str, services: Sequence[Service
         DEBUG="1" if dev else "0",
         PYTHONUNBUFFERED="1",
     )
+    if not dev:  # behind the front, which replaces X-Forwarded-For with the address it saw
+        result["NUM_PROXIES"] = "1"
     if not dev and not result.get("SECRET_KEY"):
         result["SECRET_KEY"] = ensure_secret_key()
     return result
@@ -116,6 +123,10 @@ class Supervisor:
             command, cwd=cwd, env=dict(env), stdin=subprocess.DEVNULL, start_new_session=True
         )
 
+    def interrupted(self) -> bool:
+        """A stop signal arrived, or a child has exited: what `run` would stop for."""
+        return self.stop_signal is not None or any(p.poll() is not None for p in self.processes.values())
+
     def run(self, on_tick: Callable[[], None] | None = None) -> int:
         """Wait for a stop signal or a child's exit, then stop every group. Exit code for the caller."""
         exited = None
@@ -155,6 +166,28 @@ class Supervisor:
         self.stop()
 
 
+def launch(
+    supervisor: Supervisor, services: Sequence[Service], *, host: str, env: Mapping[str, str], dev: bool, runtime: Path
+) -> None:
+    """Start what `make run` (or `make dev`) serves under `supervisor`: runservers on the public ports,
+    or gunicorn on unix sockets in `runtime` behind the nginx front on the public ports."""
+    if dev:
+        for service in services:
+            supervisor.start(service.name, service_command(service, host=host, dev=True), cwd=service.folder, env=env)
+        return
+    config = prepare_front(runtime, services=services, host=host, env=env)
+    sockets = [upstream_socket(runtime, service) for service in services]
+    for service, socket_path in zip(services, sockets, strict=True):
+        command = service_command(service, host=host, dev=False, bind=f"unix:{socket_path}")
+        supervisor.start(service.name, command, cwd=service.folder, env=env)
+    # gunicorn's master binds before it boots workers: once the sockets exist the front has somewhere
+    # to send requests (a gunicorn that dies instead is the supervisor's to report).
+    deadline = time.monotonic() + SOCKET_WAIT_S
+    while not all(path.exists() for path in sockets) and time.monotonic() < deadline and not supervisor.interrupted():
+        time.sleep(POLL_S / 4)
+    supervisor.start("front", front_command(config), cwd=runtime, env=env)
+
+
 class ReadyAnnouncer:
     """Prints the addresses once both services answer, so they are the last lines on screen."""
 
@@ -166,7 +199,10 @@ class ReadyAnnouncer:
     def __call__(self) -> None:
         if not self.waiting:
             return
-        self.waiting -= {s.name for s in self.services if s.name in self.waiting and answers_http(self.health(s))}
+        # ok_only: the front answers 503 for a service that is not up yet
+        self.waiting -= {
+            s.name for s in self.services if s.name in self.waiting and answers_http(self.health(s), ok_only=True)
+        }
         if not self.waiting:
             ml_server, user_server = self.services
             print(f"\nml_server   {ml_server.url(self.host)}  (API docs: {ml_server.url(self.host)}docs)", flush=True)
@@ -196,12 +232,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     env = service_env(os.environ, host=host, services=services, dev=args.dev)
     prepare(services, env, dev=args.dev)
-    with Supervisor() as supervisor:
-        for service in services:
-            supervisor.start(
-                service.name, service_command(service, host=host, dev=args.dev), cwd=service.folder, env=env
-            )
-        return supervisor.run(on_tick=ReadyAnnouncer(services, host))
+    runtime = Path(tempfile.mkdtemp(prefix="digits-run-"))  # the front's config, logs and sockets
+    try:
+        with Supervisor() as supervisor:
+            launch(supervisor, services, host=host, env=env, dev=args.dev, runtime=runtime)
+            return supervisor.run(on_tick=ReadyAnnouncer(services, host))
+    finally:
+        shutil.rmtree(runtime, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -46,12 +46,16 @@ def services_from_env(env: Mapping[str, str]) -> tuple[Service, Service]:
     )
 
 
-def service_command(service: Service, *, host: str, dev: bool, wsgi_app: str = WSGI_APP) -> list[str]:
+def service_command(
+    service: Service, *, host: str, dev: bool, wsgi_app: str = WSGI_APP, bind: str | None = None
+) -> list[str]:
     """gunicorn with the service's own config (production), or Django's runserver (development).
-    `wsgi_app` lets the benchmarks serve the application wrapped (`bench.ceiling`)."""
+    `wsgi_app` lets the benchmarks serve the application wrapped (`bench.ceiling`); `bind` puts gunicorn
+    elsewhere than host:port (behind the nginx front: `unix:<socket>`)."""
     if dev:
         return [sys.executable, "manage.py", "runserver", f"{host}:{service.port}"]
-    bind = f"[{host}]:{service.port}" if ":" in host else f"{host}:{service.port}"
+    if bind is None:
+        bind = f"[{host}]:{service.port}" if ":" in host else f"{host}:{service.port}"
     # Two gunicorns on one machine would share gunicorn's default control socket (~/.gunicorn/gunicorn.ctl).
     return [
         *(sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "--no-control-socket"),

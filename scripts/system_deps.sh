@@ -1,17 +1,25 @@
 #!/usr/bin/env bash
-# Debian packages the test suite needs beyond Python: Chromium (browser tests), npm (the browser tests
-# install axe-core with it), PostgreSQL (feedback database tests), redis-server (throwaway Redis for
-# tests), wrk (benchmark) and curl (README examples). Each is installed only when missing,
-# and only where installing is possible: as root, or with password-less sudo on CI.
+# Debian packages beyond Python: nginx (make run's front), Chromium (browser tests), npm (the browser
+# tests install axe-core with it), PostgreSQL (feedback database tests), redis-server (throwaway Redis
+# for tests), wrk (benchmark) and curl (README examples). Each is installed only when missing, and
+# only where installing is possible: as root, or with password-less sudo on CI.
+# Arguments name a subset (`make run` asks for nginx only); none means all of them.
 set -euo pipefail
 
+wanted=("$@")
+((${#wanted[@]})) || wanted=(nginx chromium npm postgresql redis-server wrk curl)
+installed() {
+    case $1 in
+        nginx) command -v nginx >/dev/null || [[ -x /usr/sbin/nginx ]] ;;
+        chromium) [[ -x /usr/bin/chromium ]] ;;
+        postgresql) command -v pg_ctl >/dev/null || compgen -G '/usr/lib/postgresql/*/bin/pg_ctl' >/dev/null ;;
+        *) command -v "$1" >/dev/null ;;
+    esac
+}
 missing=()
-[[ -x /usr/bin/chromium ]] || missing+=(chromium)
-command -v npm >/dev/null || missing+=(npm)
-command -v pg_ctl >/dev/null || compgen -G '/usr/lib/postgresql/*/bin/pg_ctl' >/dev/null || missing+=(postgresql)
-command -v redis-server >/dev/null || missing+=(redis-server)
-command -v wrk >/dev/null || missing+=(wrk)
-command -v curl >/dev/null || missing+=(curl)
+for package in "${wanted[@]}"; do
+    installed "$package" || missing+=("$package")
+done
 ((${#missing[@]})) || exit 0
 
 if [[ $(id -u) -eq 0 ]]; then

@@ -3,6 +3,7 @@
 - `free_port()`: a port nothing listens on now; the OS picks it, so parallel runs never collide.
 - `Gunicorn` / `gunicorn()`: the ml_server or the user_server as production runs it (the service's own
   `gunicorn.conf.py`, from its own folder), restartable on the same port.
+- `make_run()`: both services as `make run` starts them, behind the nginx front.
 - `postgres()`: a private PostgreSQL cluster (Debian's `postgresql`); `redis()`: a private `redis-server`.
   Both are installed by `scripts/system_deps.sh` (`make system-deps`); a test skips when they are absent.
 """
@@ -14,8 +15,10 @@ import glob
 import os
 import re
 import shutil
+import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Iterator, Mapping
@@ -103,6 +106,68 @@ def gunicorn(service: str, *, env: Mapping[str, str], log: Path, **options: obje
         yield server
     finally:
         server.stop()
+
+
+# --- make run ------------------------------------------------------------------------------------
+
+
+@dataclass
+class MakeRun:
+    """`make run` as a test starts it (`python -m scripts.run`: the nginx front on both public ports,
+    both gunicorn services behind it); its output goes to `output`."""
+
+    ml_port: int
+    page_port: int
+    process: subprocess.Popen
+    output: Path
+    env: dict[str, str]
+
+    def text(self) -> str:
+        return self.output.read_text(errors="replace")
+
+
+MAKE_RUN_READY_LINE = "Ctrl-C stops both"
+
+
+@contextlib.contextmanager
+def make_run(workdir: Path, **overrides: str) -> Iterator[MakeRun]:
+    """Start `scripts.run` on free ports with a throwaway database and secret (the developer's
+    `.secret_key` and database stay untouched), wait until it announces both addresses and the
+    ml_server is ready, and stop it (SIGTERM, then SIGKILL) whatever happens."""
+    env = {key: value for key, value in os.environ.items() if key not in {"DEBUG", "NUM_PROXIES"}}
+    env |= {
+        # This checkout's code in the servers too, whichever checkout the shared virtualenv was installed from.
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH", "")])),
+        "ML_SERVER_PORT": str(free_port()),
+        "USER_SERVER_PORT": str(free_port()),
+        "SECRET_KEY": "make-run-test-" + "s" * 40,
+        "DATABASE_URL": f"sqlite:///{workdir / 'db.sqlite3'}",
+        **overrides,
+    }
+    output = workdir / "make_run.log"
+    with output.open("w") as sink:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "scripts.run"], cwd=ROOT, env=env, stdout=sink, stderr=subprocess.STDOUT
+        )
+    running = MakeRun(int(env["ML_SERVER_PORT"]), int(env["USER_SERVER_PORT"]), process, output, env)
+    ready = f"http://127.0.0.1:{running.ml_port}/ready"  # the default model loaded: no first-request wait
+    try:
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while process.poll() is None and time.monotonic() < deadline:
+            if MAKE_RUN_READY_LINE in running.text() and answers_http(ready, ok_only=True):
+                break
+            time.sleep(POLL_S)
+        else:
+            raise RuntimeError(f"make run did not come up:\n{running.text()[-4000:]}")
+        yield running
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
 
 
 # --- PostgreSQL ----------------------------------------------------------------------------------

@@ -4,12 +4,13 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from scripts.services import ROOT
+from testsupport.servers import MakeRun, make_run
 from testsupport.servers import free_port as free_port_of_testsupport
 
 # os.environ.get("X"), os.environ["X"], os.environ.setdefault("X"), env_bool("X"), _path_from_env("X") ...
@@ -49,3 +50,13 @@ def settings_read_by() -> Callable[[str], set[str]]:
 @pytest.fixture(scope="session")
 def root() -> Path:
     return ROOT
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MakeRun]:
+    """One `make run` (nginx front, gunicorn behind) shared by the tests that attack or probe it.
+    The lockout's cool-off is shortened so the admin test can wait it out; the request log is on, so
+    tests can see which client address the ml_server saw."""
+    workdir = tmp_path_factory.mktemp("make_run")
+    with make_run(workdir, DEFAULT_MODEL="rf", AXES_COOLOFF_SECONDS="5", ACCESS_LOG="1") as running:
+        yield running

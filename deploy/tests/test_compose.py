@@ -1,5 +1,6 @@
-"""docker-compose.yml (no Docker engine runs here): both services, their ports, health checks,
-environment, read-only models, and the optional PostgreSQL profile."""
+"""docker-compose.yml (no Docker engine runs here): both services behind the nginx front (the one
+published entry, with make run's template), health checks, environment, read-only models, and the
+optional PostgreSQL profile."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from scripts.front import INCLUDES, PLACEHOLDER, TEMPLATE, FrontLimits
 from scripts.services import ROOT
 
 COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
@@ -15,8 +17,8 @@ SERVICES = COMPOSE["services"]
 PORTS = {"ml_server": 8001, "user_server": 8000}
 
 
-def test_compose_names_both_services_and_the_postgres_profile() -> None:
-    assert {"ml_server", "user_server", "postgres"} <= set(SERVICES)
+def test_compose_names_both_services_the_front_and_the_postgres_profile() -> None:
+    assert {"ml_server", "user_server", "front", "postgres"} <= set(SERVICES)
 
 
 @pytest.mark.parametrize("name", ["ml_server", "user_server"])
@@ -28,11 +30,36 @@ def test_each_service_is_built_from_its_own_dockerfile(name: str) -> None:
 
 
 @pytest.mark.parametrize("name", ["ml_server", "user_server"])
-def test_each_service_publishes_its_contract_port(name: str) -> None:
-    (mapping,) = SERVICES[name]["ports"]
-    host_part, container_port = mapping.rsplit(":", 1)
-    assert int(container_port) == PORTS[name]
-    assert str(PORTS[name]) in host_part  # the default of ${..._PORT:-NNNN}
+def test_each_service_is_reached_only_through_the_front(name: str) -> None:
+    assert "ports" not in SERVICES[name]
+    assert SERVICES[name]["expose"] == [str(PORTS[name])]
+    assert SERVICES["front"]["depends_on"][name]["condition"] == "service_healthy"
+
+
+def test_the_front_publishes_both_contract_ports() -> None:
+    published = {}
+    for mapping in SERVICES["front"]["ports"]:
+        host_part, container_port = mapping.rsplit(":", 1)
+        published[int(container_port)] = host_part
+    assert set(published) == set(PORTS.values())
+    for port, host_part in published.items():
+        assert str(port) in host_part  # the default of ${..._PORT:-NNNN}
+
+
+def test_the_front_renders_the_same_template_as_make_run() -> None:
+    front = SERVICES["front"]
+    volumes = front["volumes"]
+    assert f"./{TEMPLATE.relative_to(ROOT)}:/etc/nginx/templates/front.conf.template:ro" in volumes
+    for include in INCLUDES:
+        assert f"./deploy/nginx/{include}:/etc/nginx/front/{include}:ro" in volumes
+    assert set(front["environment"]) == set(PLACEHOLDER.findall(TEMPLATE.read_text()))
+    upstreams = {front["environment"][f"{name.upper()}_UPSTREAM"] for name in PORTS}
+    assert upstreams == {f"{name}:{port}" for name, port in PORTS.items()}
+    assert front["environment"]["FRONT_CONNECTIONS_PER_CLIENT"].endswith(f":-{FrontLimits().connections_per_client}}}")
+
+
+def test_the_ml_server_trusts_exactly_the_front_for_client_addresses() -> None:
+    assert SERVICES["ml_server"]["environment"]["NUM_PROXIES"] == "1"
 
 
 @pytest.mark.parametrize("name", ["ml_server", "user_server"])

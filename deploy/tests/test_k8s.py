@@ -11,6 +11,7 @@ import subprocess
 import pytest
 import yaml
 
+from scripts.front import FrontLimits
 from scripts.services import ROOT
 
 K8S = ROOT / "deploy" / "k8s"
@@ -161,3 +162,32 @@ def test_ingress_routes_the_page_and_the_api_to_their_services() -> None:
     ingress = find("Ingress", "digits")
     backends = {rule["http"]["paths"][0]["backend"]["service"]["name"] for rule in ingress["spec"]["rules"]}
     assert backends == set(PORTS)
+
+
+CONTROLLER_SETTINGS = K8S / "ingress-nginx" / "controller-settings.yaml"
+INGRESS_NGINX = "nginx.ingress.kubernetes.io/"
+
+
+def test_the_ingress_carries_the_fronts_limits() -> None:
+    """ingress-nginx buffers requests like `make run`'s front; the same per-client and size limits."""
+    annotations = find("Ingress", "digits")["metadata"]["annotations"]
+    limits = FrontLimits()
+    assert annotations[INGRESS_NGINX + "limit-connections"] == str(limits.connections_per_client)
+    assert annotations[INGRESS_NGINX + "proxy-request-buffering"] == "on"
+    body_size = mebibytes(annotations[INGRESS_NGINX + "proxy-body-size"].replace("m", "Mi"))
+    assert body_size >= 5  # the API itself answers 413 too_large past 5 MB
+    assert int(annotations[INGRESS_NGINX + "proxy-read-timeout"]) > 60  # after gunicorn's own timeout
+
+
+def test_the_controller_settings_carry_the_fronts_deadlines() -> None:
+    settings = yaml.safe_load(CONTROLLER_SETTINGS.read_text())
+    assert settings["kind"] == "ConfigMap" and settings["metadata"]["namespace"] == "ingress-nginx"
+    limits = FrontLimits()
+    assert settings["data"]["client-header-timeout"] == str(limits.header_timeout_s)
+    assert settings["data"]["client-body-timeout"] == str(limits.body_timeout_s)
+    assert settings["data"]["keep-alive"] == str(limits.keepalive_timeout_s)
+    assert settings["data"]["use-forwarded-headers"] == "false"
+
+
+def test_the_ml_server_trusts_exactly_the_ingress_for_client_addresses() -> None:
+    assert find("ConfigMap", "ml-server-settings")["data"]["NUM_PROXIES"] == "1"

@@ -18,6 +18,7 @@ import pytest
 
 from scripts.run import Supervisor, ensure_secret_key, port_problem, static_is_current
 from scripts.services import ROOT, Service, service_command, services_from_env
+from testsupport.servers import make_run
 
 
 def alive(pid: int) -> bool:
@@ -155,37 +156,33 @@ def test_when_one_service_dies_the_other_is_stopped_and_its_code_returned() -> N
 
 
 @pytest.mark.slow
-def test_make_run_serves_both_services_and_sigterm_leaves_no_process(tmp_path: Path, free_port) -> None:
-    ml_port, page_port = free_port(), free_port()
-    env = {
-        **os.environ,
-        "ML_SERVER_PORT": str(ml_port),
-        "USER_SERVER_PORT": str(page_port),
-        "SECRET_KEY": "make-run-test-" + "s" * 40,  # leaves the developer's .secret_key alone
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
-    }
-    output = tmp_path / "output"
-    descendants: list[psutil.Process] = []
-    with open(output, "w") as sink:
-        supervisor = subprocess.Popen(
-            [sys.executable, "-m", "scripts.run"], cwd=ROOT, env=env, stdout=sink, stderr=subprocess.STDOUT
-        )
-    try:
-        assert wait_until(lambda: "Ctrl-C stops both" in output.read_text() or supervisor.poll() is not None, 240)
-        assert supervisor.poll() is None, output.read_text()
-        text = output.read_text()
-        assert f"http://127.0.0.1:{ml_port}/" in text and f"http://127.0.0.1:{page_port}/" in text
-        for port in (ml_port, page_port):
+def test_make_run_serves_both_services_behind_the_front_and_sigterm_leaves_no_process(tmp_path: Path) -> None:
+    with make_run(tmp_path) as stack:
+        text = stack.text()
+        assert f"http://127.0.0.1:{stack.ml_port}/" in text and f"http://127.0.0.1:{stack.page_port}/" in text
+        for port in (stack.ml_port, stack.page_port):
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=10) as response:
                 assert response.status == 200
-        with urllib.request.urlopen(f"http://127.0.0.1:{page_port}/", timeout=10) as response:
+                assert response.headers["Server"] == "nginx"  # the front answers on the public ports
+        with urllib.request.urlopen(f"http://127.0.0.1:{stack.page_port}/", timeout=10) as response:
             assert response.status == 200
-        descendants = psutil.Process(supervisor.pid).children(recursive=True)
-        assert sum("gunicorn" in " ".join(p.cmdline()) for p in descendants) >= 4  # two masters, two workers
-    finally:
-        supervisor.send_signal(signal.SIGTERM)
-        code = supervisor.wait(timeout=60)
-    assert code == 0
+        descendants = psutil.Process(stack.process.pid).children(recursive=True)
+        commands = [" ".join(p.cmdline()) for p in descendants]
+        assert sum("gunicorn" in command for command in commands) >= 4  # two masters, two workers
+        assert sum("nginx" in command for command in commands) >= 2  # master and worker
+        stack.process.send_signal(signal.SIGTERM)
+        assert stack.process.wait(timeout=60) == 0
+    assert wait_until(lambda: not any(alive(p.pid) for p in descendants), timeout=10), "orphan processes left"
+
+
+@pytest.mark.slow
+def test_when_the_front_dies_make_run_stops_the_services(tmp_path: Path) -> None:
+    with make_run(tmp_path) as stack:
+        descendants = psutil.Process(stack.process.pid).children(recursive=True)
+        (front,) = [p for p in psutil.Process(stack.process.pid).children() if "nginx" in " ".join(p.cmdline())]
+        front.kill()
+        assert stack.process.wait(timeout=60) != 0
+        assert "front exited" in stack.text()
     assert wait_until(lambda: not any(alive(p.pid) for p in descendants), timeout=10), "orphan processes left"
 
 

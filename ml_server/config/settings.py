@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -72,6 +73,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "corsheaders",
+    "axes",
     "predictions",
     "feedback",
 ]
@@ -89,6 +91,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",  # last, as django-axes requires: it answers a locked-out login
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -119,6 +122,24 @@ DATABASES = {
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# The Django admin (feedback browsing). ADMIN_ENABLED=0 removes it from the URL space entirely, for
+# public deployments where nobody administers through the API's address.
+ADMIN_ENABLED = env_bool("ADMIN_ENABLED", True)
+# Password guessing: django-axes counts failed logins per user name and client address together and
+# refuses that pair for a while once AXES_FAILURE_LIMIT is reached (failures during the lockout extend
+# it). The address is the one throttling uses (core.client), so the front's X-Forwarded-For counts
+# only from the trusted proxy.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = timedelta(seconds=int(os.environ.get("AXES_COOLOFF_SECONDS", "900")))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_CLIENT_IP_CALLABLE = "core.client.client_address"
+AXES_LOCKOUT_CALLABLE = "core.lockout.lockout_response"
+AXES_RESET_ON_SUCCESS = True
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -162,7 +183,8 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
     "UNAUTHENTICATED_USER": None,
     # Throttles identify clients by address: with None, DRF trusts the whole X-Forwarded-For header,
-    # which a client can vary to escape its limit. Set to the number of trusted proxies in front.
+    # which a client can vary to escape its limit. Set to the number of trusted proxies in front:
+    # `make run` sets 1 (its nginx front replaces X-Forwarded-For with the address it saw).
     "NUM_PROXIES": int(os.environ.get("NUM_PROXIES", "0")),
     "DEFAULT_THROTTLE_RATES": {
         # Per second, not per minute: DRF keeps every timestamp of the window in the cache and pickles
@@ -195,5 +217,8 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"ml_server.requests": {"level": "INFO" if ACCESS_LOG else "ERROR"}},
+    "loggers": {
+        "ml_server.requests": {"level": "INFO" if ACCESS_LOG else "ERROR"},
+        "axes": {"level": "WARNING"},  # its start-up banner in every process; lockouts are warnings
+    },
 }

@@ -1,8 +1,10 @@
-"""ml_server routes: an index at `/`, the prediction API, feedback, the OpenAPI schema and docs, and the admin.
+"""ml_server routes: an index at `/`, the prediction API, feedback, the OpenAPI schema and docs, and the
+admin (unless ADMIN_ENABLED is off).
 
 Django's own error pages are JSON too, so no path of this service answers with HTML errors."""
 
 from core.index import IndexApi
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
@@ -13,8 +15,9 @@ urlpatterns = [
     path("", include("feedback.urls")),
     path("schema", SpectacularAPIView.as_view(), name="schema"),
     path("docs", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
-    path("admin/", admin.site.urls),
 ]
+if settings.ADMIN_ENABLED:
+    urlpatterns.append(path("admin/", admin.site.urls))
 
 handler400 = "core.errors.bad_request"
 handler403 = "core.errors.permission_denied"

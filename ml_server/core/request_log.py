@@ -19,6 +19,7 @@ from django.core.exceptions import BadRequest, PermissionDenied, SuspiciousOpera
 from django.http import Http404, HttpRequest, HttpResponse
 from django.http.multipartparser import MultiPartParserError
 
+from core.client import client_address
 from core.errors import server_error
 
 logger = logging.getLogger("ml_server.requests")
@@ -49,6 +50,7 @@ class RequestLogMiddleware:
         response._has_been_logged = True  # this line replaces Django's own "Bad Request: /path" warning
         line = {
             "request_id": request_id,
+            "client": client_address(request),
             "method": request.method,
             "path": request.path[:200],
             "status": response.status_code,

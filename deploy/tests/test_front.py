@@ -1,0 +1,89 @@
+"""The nginx front's configuration as `make run` writes it: complete, accepted by nginx itself, every
+path inside its runtime folder, and the limits it was given."""
+
+from __future__ import annotations
+
+import http.server
+import json
+import shutil
+import subprocess
+import threading
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from scripts.front import FrontLimits, front_command, front_config, prepare_front, render_template, running_front
+from scripts.services import services_from_env
+from testsupport.servers import free_port
+
+needs_nginx = pytest.mark.skipif(
+    shutil.which("nginx") is None and not Path("/usr/sbin/nginx").exists(), reason="nginx is not installed"
+)
+SERVICES = services_from_env({"ML_SERVER_PORT": "18001", "USER_SERVER_PORT": "18000"})
+
+
+def test_every_placeholder_must_be_given() -> None:
+    assert render_template("a ${ONE} $remote_addr", {"ONE": "1"}) == "a 1 $remote_addr"
+    with pytest.raises(ValueError, match="TWO"):
+        render_template("${ONE} ${TWO}", {"ONE": "1"})
+
+
+def test_limits_come_from_the_environment_with_safe_defaults() -> None:
+    assert FrontLimits.from_env({}) == FrontLimits()
+    limits = FrontLimits.from_env({"FRONT_HEADER_TIMEOUT": "3", "FRONT_CONNECTIONS_PER_CLIENT": "64"})
+    assert (limits.header_timeout_s, limits.connections_per_client, limits.body_timeout_s) == (3, 64, 5)
+
+
+def test_the_config_listens_on_the_public_ports_and_proxies_to_unix_sockets(tmp_path: Path) -> None:
+    limits = FrontLimits(header_timeout_s=3, body_timeout_s=4, keepalive_timeout_s=9, connections_per_client=7)
+    config = front_config(tmp_path, services=SERVICES, host="127.0.0.1", limits=limits)
+    assert "listen 127.0.0.1:18001;" in config and "listen 127.0.0.1:18000;" in config
+    assert f"server unix:{tmp_path / 'ml_server.sock'};" in config
+    for line in ("client_header_timeout 3s;", "client_body_timeout 4s;", "limit_conn per_client 7;"):
+        assert line in config
+    assert "client_max_body_size 5m;" in config and "proxy_request_buffering on;" in config
+    assert "daemon off;" in config and f"pid {tmp_path / 'nginx.pid'};" in config
+    assert "listen [::1]:18001;" in front_config(tmp_path, services=SERVICES, host="::1", limits=limits)
+
+
+@needs_nginx
+def test_nginx_accepts_the_config_without_root_paths(tmp_path: Path) -> None:
+    config = prepare_front(tmp_path / "runtime", services=SERVICES, host="127.0.0.1", env={})
+    result = subprocess.run([*front_command(config), "-t"], capture_output=True, text=True, timeout=30, check=False)
+    assert result.returncode == 0, result.stderr
+    assert "test is successful" in result.stderr
+    assert not any(word in config.read_text() for word in ("/var/", "/etc/", "/run/"))
+
+
+class Health(http.server.BaseHTTPRequestHandler):
+    def do_GET(self) -> None:
+        body = json.dumps({"status": "ok", "forwarded_for": self.headers["X-Forwarded-For"]}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *_args: object) -> None:
+        pass
+
+
+@needs_nginx
+def test_the_front_alone_passes_requests_to_a_server_started_elsewhere(tmp_path: Path) -> None:
+    """How benchmarks put the front in their path (`scripts.front.running_front`)."""
+    upstream = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Health)
+    threading.Thread(target=upstream.serve_forever, daemon=True).start()
+    address = f"127.0.0.1:{upstream.server_address[1]}"
+    services = services_from_env({"ML_SERVER_PORT": str(free_port()), "USER_SERVER_PORT": str(free_port())})
+    try:
+        upstreams = {service.name: address for service in services}
+        with running_front(tmp_path / "front", services=services, upstreams=upstreams, env={}) as base:
+            request = urllib.request.Request(base + "health", headers={"X-Forwarded-For": "203.0.113.1"})
+            with urllib.request.urlopen(request, timeout=10) as response:
+                assert response.headers["Server"] == "nginx"
+                assert json.loads(response.read()) == {"status": "ok", "forwarded_for": "127.0.0.1"}
+        with pytest.raises(OSError):
+            urllib.request.urlopen(base + "health", timeout=5)
+    finally:
+        upstream.shutdown()
