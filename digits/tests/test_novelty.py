@@ -19,7 +19,8 @@ from digits.novelty import (
     non_digit_set,
 )
 from digits.preprocess import normalize_digit_image, to_unit_range
-from digits.runtime import Prediction, SklearnRuntime
+from digits.engines.sklearn import SklearnRuntime
+from digits.runtime import Prediction
 from digits.synthetic import CANVAS_SIZE
 from digits.zoo import ZOO
 

@@ -20,7 +20,7 @@ from digits.numbers import (
 )
 from digits.pairs import main as pairs_main
 from digits.preprocess import extract_ink
-from digits.runtime import SklearnRuntime
+from digits.engines.sklearn import SklearnRuntime
 from digits.segment import segment_digits
 from digits.train import main as train_main
 from digits.zoo import ZOO
