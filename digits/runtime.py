@@ -62,6 +62,11 @@ def as_batch(images: np.ndarray) -> np.ndarray:
     return batch
 
 
+def tensorflow_installed() -> bool:
+    """Whether this environment can convert an `.h5` (training does; the API's image cannot)."""
+    return importlib.util.find_spec("tensorflow") is not None
+
+
 def load_runtime(models_dir: Path, entry: dict[str, Any]) -> Runtime:
     """Verify the entry's file (or its `.tflite` export) against the manifest, then load it."""
     name = str(entry["name"])
@@ -77,7 +82,7 @@ def load_runtime(models_dir: Path, entry: dict[str, Any]) -> Runtime:
     export = entry.get("tflite")
     if isinstance(export, dict):
         return LiteRTRuntime(name, read_verified_model(models_dir, export)[1])
-    if importlib.util.find_spec("tensorflow") is None:
+    if not tensorflow_installed():
         raise ModelNotExportedError(
             f"{entry['file']} has no .tflite export and TensorFlow is not installed to convert it: "
             f"run `{EXPORT_COMMAND}` where TensorFlow is installed (requirements.txt)."

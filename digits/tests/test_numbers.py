@@ -9,6 +9,7 @@ import pytest
 from PIL import Image
 
 from digits.data import load_mnist
+from digits.engines.sklearn import SklearnRuntime
 from digits.numbers import (
     CANVAS_HEIGHT,
     CANVAS_WIDTH,
@@ -20,7 +21,6 @@ from digits.numbers import (
 )
 from digits.pairs import main as pairs_main
 from digits.preprocess import extract_ink
-from digits.engines.sklearn import SklearnRuntime
 from digits.segment import segment_digits
 from digits.train import main as train_main
 from digits.zoo import ZOO

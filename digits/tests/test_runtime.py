@@ -5,8 +5,8 @@ import keras
 import numpy as np
 import pytest
 
-from digits.manifest import IntegrityError, sha256_file
 from digits.engines.tensorflow import TensorFlowRuntime
+from digits.manifest import IntegrityError, sha256_file
 from digits.runtime import load_runtime
 from digits.train import save_model, train_one
 from digits.zoo import ZOO

@@ -57,8 +57,8 @@ MODELS_DIR = MODELS_DIR
 # The model used when a request names none: env DEFAULT_MODEL, else the manifest's "default", else its
 # first model (so a partly trained models folder still serves).
 DEFAULT_MODEL = os.environ.get("DEFAULT_MODEL", "").strip() or None
-# Load the default model at start-up, in a background thread (gunicorn.conf.py does it after the fork;
-# this switch is for runserver). Off by default so manage.py commands and tests never import TensorFlow.
+# Load the default model at start-up, in a background thread (gunicorn.conf.py does it in each worker;
+# this switch is for runserver). Off by default so manage.py commands and tests load no model.
 PRELOAD_DEFAULT_MODEL = env_bool("ML_SERVER_PRELOAD")
 
 INSTALLED_APPS = [
@@ -119,6 +119,15 @@ DATABASES = {
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# The cache holds the throttles' request history. With REDIS_URL set it is Redis, shared by every
+# worker and replica, so a client's limit is one limit; otherwise each worker process keeps its own
+# in memory (a client spread over N workers then gets up to N times the rate).
+REDIS_URL = os.environ.get("REDIS_URL", "").strip()
+if REDIS_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -16,6 +16,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
+from predictions import metrics
 from predictions import serializers as s
 from predictions.inputs import (
     parse_digit_input,
@@ -25,7 +26,6 @@ from predictions.inputs import (
     require_object,
     wants_input,
 )
-from predictions.metrics import METRICS
 from predictions.registry import get_registry
 from predictions.services import DigitResult, model_detail, model_list, predict_digits, predict_number
 
@@ -187,6 +187,4 @@ class MetricsApi(APIView):
         responses={(200, "text/plain"): OpenApiTypes.STR},
     )
     def get(self, _request: Request) -> HttpResponse:
-        registry = get_registry()
-        loaded = {name: registry.is_loaded(name) for name in registry.names()}
-        return HttpResponse(METRICS.render(loaded), content_type="text/plain; version=0.0.4; charset=utf-8")
+        return HttpResponse(metrics.render(), content_type=metrics.CONTENT_TYPE)

@@ -9,7 +9,6 @@ from typing import Any
 import numpy as np
 
 from digits.config import IMAGE_SIZE
-from digits.novelty import flag_not_a_digit
 from digits.preprocess import PreprocessError
 from digits.runtime import Prediction
 from digits.segment import segment_digits
@@ -42,16 +41,15 @@ class PredictionBatch:
 
 def predict_digits(*, model_name: object | None, images: np.ndarray) -> PredictionBatch:
     """Classify float32 (n, 28, 28) inputs with one model in one call; None names the default model."""
-    registry = get_registry()
-    runtime = registry.get(model_name)
-    entry = registry.slot(runtime.name).entry
+    bundle = get_registry().bundle(model_name)
+    runtime = bundle.runtime
     batch = np.asarray(images, dtype=np.float32).reshape(-1, IMAGE_SIZE, IMAGE_SIZE)
     try:
         prediction = runtime.predict(batch)
     except Exception as error:  # a model that loads but cannot run is out of service, not a 500
         logger.exception("model %s failed to predict", runtime.name)
         raise ModelUnavailableError(f"Model {runtime.name!r} failed to predict: {type(error).__name__}") from error
-    flags = flag_not_a_digit(batch, prediction, entry.get("not_a_digit"))
+    flags = bundle.not_a_digit(batch, prediction)
     results = [_result(prediction, index, bool(flags[index]), batch[index]) for index in range(len(batch))]
     return PredictionBatch(runtime.name, results)
 
@@ -97,7 +95,7 @@ def model_detail(*, name: object) -> dict[str, Any]:
         "size_bytes": size,
         "metrics": entry.get("metrics", {}),
         "uncertainty": bool(entry.get("uncertainty", False)),
-        "loaded": slot.runtime is not None,
+        "loaded": slot.loaded,
         "trained": entry.get("trained"),
     }
     if slot.error is not None:
@@ -114,14 +112,14 @@ class NumberReading:
 def predict_number(*, model_name: object | None, image: bytes) -> NumberReading:
     """Split a drawn number into its digits and classify them in one batch; the same model, and the
     detector of touching digits its manifest entry holds, guide where digits are cut (`digits.segment`)."""
-    registry = get_registry()
-    runtime = registry.get(model_name)  # unknown or broken model: 404/503 before any work
+    bundle = get_registry().bundle(model_name)  # unknown or broken model: 404/503 before any work
+    runtime = bundle.runtime
     try:
         pieces = segment_digits(
             image,
             max_digits=MAX_DIGITS,
             classify=lambda batch: runtime.predict(batch).probabilities,
-            touching=registry.slot(runtime.name).touching_detector(),
+            touching=bundle.touching,
         )
     except PreprocessError as error:
         raise preprocess_api_error(error) from error
