@@ -39,7 +39,7 @@ evaluate: install  ## re-measure the committed models
 bench: install-dev  ## the serving benchmark and its table
 	$(PY) -m bench
 
-system-deps:  ## Debian packages the tests use (chromium, postgresql, wrk, curl), installed when missing
+system-deps:  ## Debian packages the tests use (chromium, postgresql, redis-server, wrk, curl), installed when missing
 	bash scripts/system_deps.sh
 
 test: install-dev system-deps  ## the whole suite (browser tests included), one pytest process per suite

@@ -1,5 +1,6 @@
 """The ml_server as `make run` starts it (same command, production settings), on a free port with a
-throw-away database, timed from process start to `/ready`."""
+throw-away database, timed from process start to `/ready`. Started through `scripts.services.serving`,
+the one launcher of the tests and benchmarks."""
 
 from __future__ import annotations
 
@@ -7,8 +8,6 @@ import contextlib
 import json
 import os
 import secrets
-import socket
-import subprocess
 import time
 import urllib.error
 import urllib.request
@@ -18,28 +17,36 @@ from pathlib import Path
 
 import psutil
 
-from scripts.services import WSGI_APP, manage, service_command, services_from_env, stop_group, with_repo_on_path
+from scripts.services import RunningService, free_port, manage, services_from_env, serving, with_repo_on_path
 
-READY_TIMEOUT_S = 180.0
-POLL_S = 0.05
 UNTHROTTLED = "1000000/s"  # the API throttle stays in the path, never answers 429 here, and keeps 1 s of history
 
 
 @dataclass
 class RunningServer:
     base_url: str
-    process: subprocess.Popen[bytes]
+    service: RunningService
     start_to_ready_s: float
     log: Path
 
+    def processes(self) -> list[psutil.Process]:
+        master = psutil.Process(self.service.process.pid)
+        return [master, *master.children(recursive=True)]
+
     def rss_bytes(self) -> int:
         """Resident memory of the gunicorn master and all its workers."""
-        master = psutil.Process(self.process.pid)
-        return sum(p.memory_info().rss for p in [master, *master.children(recursive=True)])
+        return sum(p.memory_info().rss for p in self.processes())
+
+    def worker_rss_bytes(self) -> list[int]:
+        return [p.memory_info().rss for p in self.processes()[1:]]
+
+    def cpu_seconds(self) -> float:
+        """User + system CPU time of the master and its living workers so far."""
+        return sum(sum(p.cpu_times()[:2]) for p in self.processes())
 
     def worker_pids(self) -> set[int]:
         """gunicorn replaces a worker after `max_requests`; a new pid means a restart (models reload)."""
-        return {child.pid for child in psutil.Process(self.process.pid).children()}
+        return self.service.worker_pids()
 
 
 @dataclass(frozen=True)
@@ -47,12 +54,6 @@ class Answer:
     status: int
     body: dict
     seconds: float
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def server_env(*, port: int, models_dir: Path, workdir: Path) -> dict[str, str]:
@@ -89,40 +90,14 @@ def call(url: str, *, data: bytes | None = None, content_type: str | None = None
 
 @contextlib.contextmanager
 def ml_server(
-    *, models_dir: Path, workdir: Path, wsgi_app: str = WSGI_APP, extra_env: Mapping[str, str] | None = None
+    *, models_dir: Path, workdir: Path, extra_env: Mapping[str, str] | None = None, **serving_options: str
 ) -> Iterator[RunningServer]:
     """Migrate a fresh database, start gunicorn with the service's config, wait for `/ready`."""
     port = free_port()
     service = services_from_env({"ML_SERVER_PORT": str(port)})[0]
     env = server_env(port=port, models_dir=models_dir, workdir=workdir) | dict(extra_env or {})
     manage(service, env, "migrate", "--noinput", "--verbosity", "0")
-    log = workdir / "ml_server.log"
-    base = f"http://127.0.0.1:{port}"
-    with log.open("wb") as output:
-        started = time.perf_counter()
-        process = subprocess.Popen(
-            service_command(service, host="127.0.0.1", dev=False, wsgi_app=wsgi_app),
-            cwd=service.folder,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    try:
-        while not _ready(base):
-            if process.poll() is not None:
-                raise RuntimeError(f"ml_server exited with code {process.returncode}; see {log}")
-            if time.perf_counter() - started > READY_TIMEOUT_S:
-                raise TimeoutError(f"ml_server was not ready within {READY_TIMEOUT_S:.0f} s; see {log}")
-            time.sleep(POLL_S)
-        yield RunningServer(base, process, time.perf_counter() - started, log)
-    finally:
-        stop_group(process)
-
-
-def _ready(base: str) -> bool:
-    try:
-        return call(base + "/ready", timeout=2).status == 200
-    except (urllib.error.URLError, OSError):
-        return False
+    log = workdir / f"ml_server-{port}.log"
+    started = time.perf_counter()
+    with serving(service, env=env, ready_path="ready", log=log, **serving_options) as running:
+        yield RunningServer(running.base_url.rstrip("/"), running, time.perf_counter() - started, log)

@@ -13,23 +13,16 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import socket
 import tempfile
 import urllib.request
 from pathlib import Path
 
 import psutil
 
-from scripts.services import ROOT, Service, manage, services_from_env, serving, with_repo_on_path
+from scripts.services import ROOT, Service, free_port, manage, services_from_env, serving, with_repo_on_path
 
 EXAMPLE = ROOT / "docs" / "examples" / "seven-pixels.json"
 MIB = 1024 * 1024
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def post_json(url: str, body: dict) -> dict:
@@ -80,7 +73,8 @@ def measure(service_name: str, port: int) -> dict:
         service = {s.name: s for s in services_from_env(env)}[service_name]
         if service.migrates:
             manage(service, env, "migrate", "--noinput", "--verbosity", "0")
-        with serving(service, env=env, ready_path="ready" if service.migrates else "health") as base:
+        with serving(service, env=env, ready_path="ready" if service.migrates else "health") as running:
+            base = running.base_url
             before = {p.pid: p.memory_info().rss for p in gunicorn_processes(port)}
             answers = exercise(service, base)
             processes = gunicorn_processes(port)

@@ -44,7 +44,8 @@ def ml_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     )
     service, _ = services_from_env(env)
     manage(service, env, "migrate", "--noinput", "--verbosity", "0")
-    with serving(service, env=env, ready_path="ready") as base:
+    with serving(service, env=env, ready_path="ready") as running:
+        base = running.base_url
         yield base
 
 

@@ -7,13 +7,13 @@ from typing import Any
 
 import numpy as np
 from core.parsers import BufferedMultiPartParser, LenientJSONParser
+from core.throttling import AtomicScopedRateThrottle
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, PolymorphicProxySerializer, extend_schema
 from rest_framework.parsers import FormParser
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from predictions import metrics
@@ -73,7 +73,7 @@ class PredictionApi(APIView):
     """What every prediction endpoint shares: the request forms it reads and its throttle."""
 
     parser_classes = [LenientJSONParser, BufferedMultiPartParser, FormParser]
-    throttle_classes = [ScopedRateThrottle]
+    throttle_classes = [AtomicScopedRateThrottle]
     throttle_scope = "predict"
 
 
