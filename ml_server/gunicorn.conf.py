@@ -31,12 +31,16 @@ worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "gthread")
 # A few threads per worker: a request waiting on a slow client or the database leaves the others
 # going; more would only queue on the worker's one GIL.
 threads = int(os.environ.get("GUNICORN_THREADS", "4"))
-preload_app = False  # each worker imports Django and loads its models after the fork
+# The master imports Django and the libraries once, before forking: workers start at once (a
+# replacement for a dead worker serves within a second), share those pages until they write them,
+# and do not compete for the cores importing the same modules at start-up. Models are loaded after
+# the fork, in `post_worker_init`, so no model runtime crosses a fork.
+preload_app = True
 
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 graceful_timeout = 20
 keepalive = 5
-# A recycled worker reloads Django and its models in about a second while the others serve: a
+# A recycled worker is forked from the master and reloads its models while the others serve: a
 # safety net against slow growth, not a routine.
 max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "200000"))
 max_requests_jitter = max_requests // 10
