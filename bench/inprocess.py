@@ -18,6 +18,7 @@ class Timing:
     p50_ms: float
     p99_ms: float
     count: int
+    cpu_ms: float = 0.0  # this thread's CPU time per call: what a call costs, however busy the machine
 
 
 def time_calls(
@@ -28,12 +29,14 @@ def time_calls(
         call()
     samples: list[int] = []
     deadline = time.perf_counter_ns() + int(budget_s * 1e9)
+    cpu_started = time.thread_time_ns()
     while len(samples) < max_calls and (len(samples) < min_calls or time.perf_counter_ns() < deadline):
         started = time.perf_counter_ns()
         call()
         samples.append(time.perf_counter_ns() - started)
+    cpu_ms = (time.thread_time_ns() - cpu_started) / 1e6 / len(samples)
     values = np.asarray(samples) / 1e6
-    return Timing(float(np.percentile(values, 50)), float(np.percentile(values, 99)), len(values))
+    return Timing(float(np.percentile(values, 50)), float(np.percentile(values, 99)), len(values), cpu_ms)
 
 
 def model_time(models_dir: Path, entry: dict[str, Any], image: np.ndarray) -> tuple[str, Timing]:

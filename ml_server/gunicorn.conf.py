@@ -51,6 +51,11 @@ accesslog = "-" if os.environ.get("ACCESS_LOG", "").lower() in {"1", "true", "ye
 errorlog = "-"
 loglevel = os.environ.get("LOG_LEVEL", "info").lower()
 
+# One worker per core already keeps the cores busy: numerical libraries' own thread pools (OpenBLAS,
+# OpenMP) would only make the workers wait on each other. Set before the app (and numpy) is imported.
+for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(variable, "1")
+
 # One fresh metrics folder per master start (this file is read once by the master): files left by an
 # earlier run would be summed in.
 METRICS_DIR = tempfile.mkdtemp(prefix="ml-server-metrics-")
