@@ -160,7 +160,7 @@ def main(argv: list[str] | None = None) -> int:
                 number_note = f"HTTP {answer.status}"
                 log(f"/predict/number: {number_note} {answer.body}")
             tensorflow = tensorflow_mapped(server)
-            start_to_ready = server.start_to_ready_s
+            start_to_ready, cpu_to_ready = server.start_to_ready_s, server.cpu_to_ready_s
             restarts = len(workers) - worker_count
 
         log(f"starting the peer ({worker_count} workers)")
@@ -196,6 +196,7 @@ def main(argv: list[str] | None = None) -> int:
         number_note=number_note,
         phone_upload=phone,
         start_to_ready_s=start_to_ready,
+        cpu_to_ready_s=cpu_to_ready,
         worker_rss_all=worker_rss,
         models_loaded=loaded,
         tensorflow_loaded=tensorflow,

@@ -51,6 +51,7 @@ class Results:
     number_note: str
     phone_upload: LoadResult | None  # cnn, 840x840 RGBA PNG, one client
     start_to_ready_s: float
+    cpu_to_ready_s: float  # CPU time of the master and its workers until /ready
     worker_rss_all: int  # the one worker's resident memory with every model loaded
     models_loaded: int
     tensorflow_loaded: bool  # a worker mapped a TensorFlow library
@@ -221,7 +222,13 @@ def targets(results: Results) -> list[Target]:
         200,
         unit=" MiB",
     )
-    add("start to /ready", "<= 1.5 s", results.start_to_ready_s, 1.5, unit=" s")
+    add(
+        f"start to /ready (CPU time of master and workers until then: {results.cpu_to_ready_s:.2f} s)",
+        "<= 1.5 s",
+        results.start_to_ready_s,
+        1.5,
+        unit=" s",
+    )
     add("cnn end-to-end p50, single client, page upload", "<= 2.5 ms", _p50(cnn), 2.5, unit=" ms")
     add("cnn_mcd end-to-end p50", "<= 5 ms", _p50(mcd), 5.0, unit=" ms")
     runs_at_32 = [row.load[32] for row in results.models if 32 in row.load]

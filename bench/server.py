@@ -28,6 +28,7 @@ class RunningServer:
     service: RunningService
     start_to_ready_s: float
     log: Path
+    cpu_to_ready_s: float = 0.0  # CPU time the server's processes spent getting there
 
     def processes(self) -> list[psutil.Process]:
         master = psutil.Process(self.service.process.pid)
@@ -100,4 +101,6 @@ def ml_server(
     log = workdir / f"ml_server-{port}.log"
     started = time.perf_counter()
     with serving(service, env=env, ready_path="ready", log=log, **serving_options) as running:
-        yield RunningServer(running.base_url.rstrip("/"), running, time.perf_counter() - started, log)
+        server = RunningServer(running.base_url.rstrip("/"), running, time.perf_counter() - started, log)
+        server.cpu_to_ready_s = server.cpu_seconds()
+        yield server
