@@ -27,7 +27,7 @@ raw_env = [f"DJANGO_SETTINGS_MODULE={os.environ.get('DJANGO_SETTINGS_MODULE', 'c
 
 bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('ML_SERVER_PORT', '8001')}"
 workers = int(os.environ.get("WEB_CONCURRENCY", str(os.cpu_count() or 1)))
-worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "gthread")
+worker_class = "gthread"
 # A few threads per worker: a request waiting on a slow client or the database leaves the others
 # going; more would only queue on the worker's one GIL.
 threads = int(os.environ.get("GUNICORN_THREADS", "4"))
