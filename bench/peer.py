@@ -23,7 +23,8 @@ from ai_edge_litert.interpreter import Interpreter
 from fastapi import FastAPI, File, Form, UploadFile
 from PIL import Image, ImageOps
 
-from scripts.services import ROOT, answers_http, free_port, stop_group, with_repo_on_path
+from scripts.services import ROOT, answers_http, stop_group
+from testsupport.servers import free_port
 
 app = FastAPI()
 MODELS_DIR = Path(os.environ.get("MODELS_DIR", ROOT / "models"))
@@ -54,7 +55,7 @@ def peer_server(*, workers: int, models_dir: Path, log: Path) -> Iterator[tuple[
         *(sys.executable, "-m", "gunicorn", "bench.peer:app", "--worker-class", "uvicorn.workers.UvicornWorker"),
         *("--workers", str(workers), "--bind", f"127.0.0.1:{port}", "--no-control-socket"),
     ]
-    env = with_repo_on_path(os.environ) | {"MODELS_DIR": str(models_dir)}
+    env = dict(os.environ) | {"MODELS_DIR": str(models_dir)}
     with log.open("wb") as output:
         process = subprocess.Popen(
             command,

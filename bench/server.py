@@ -1,6 +1,5 @@
 """The ml_server as `make run` starts it (same command, production settings), on a free port with a
-throw-away database, timed from process start to `/ready`. Started through `scripts.services.serving`,
-the one launcher of the tests and benchmarks."""
+throw-away database, timed from process start to `/ready`."""
 
 from __future__ import annotations
 
@@ -8,6 +7,7 @@ import contextlib
 import json
 import os
 import secrets
+import subprocess
 import time
 import urllib.error
 import urllib.request
@@ -17,21 +17,29 @@ from pathlib import Path
 
 import psutil
 
-from scripts.services import RunningService, free_port, manage, services_from_env, serving, with_repo_on_path
+from scripts.services import WSGI_APP, manage, services_from_env
+from testsupport.servers import Gunicorn, free_port
 
+READY_TIMEOUT_S = 180.0
+POLL_S = 0.05
 UNTHROTTLED = "1000000/s"  # the API throttle stays in the path, never answers 429 here, and keeps 1 s of history
 
 
 @dataclass
 class RunningServer:
     base_url: str
-    service: RunningService
+    process: subprocess.Popen[bytes]
     start_to_ready_s: float
     log: Path
     cpu_to_ready_s: float = 0.0  # CPU time the server's processes spent getting there
 
+    @property
+    def port(self) -> int:
+        return int(self.base_url.rsplit(":", 1)[1])
+
     def processes(self) -> list[psutil.Process]:
-        master = psutil.Process(self.service.process.pid)
+        """The gunicorn master, then its workers."""
+        master = psutil.Process(self.process.pid)
         return [master, *master.children(recursive=True)]
 
     def rss_bytes(self) -> int:
@@ -47,7 +55,7 @@ class RunningServer:
 
     def worker_pids(self) -> set[int]:
         """gunicorn replaces a worker after `max_requests`; a new pid means a restart (models reload)."""
-        return self.service.worker_pids()
+        return {child.pid for child in psutil.Process(self.process.pid).children()}
 
 
 @dataclass(frozen=True)
@@ -58,7 +66,7 @@ class Answer:
 
 
 def server_env(*, port: int, models_dir: Path, workdir: Path) -> dict[str, str]:
-    env = with_repo_on_path(os.environ)
+    env = dict(os.environ)
     env.update(
         ML_SERVER_PORT=str(port),
         HOST="127.0.0.1",
@@ -91,7 +99,7 @@ def call(url: str, *, data: bytes | None = None, content_type: str | None = None
 
 @contextlib.contextmanager
 def ml_server(
-    *, models_dir: Path, workdir: Path, extra_env: Mapping[str, str] | None = None, **serving_options: str
+    *, models_dir: Path, workdir: Path, wsgi_app: str = WSGI_APP, extra_env: Mapping[str, str] | None = None
 ) -> Iterator[RunningServer]:
     """Migrate a fresh database, start gunicorn with the service's config, wait for `/ready`."""
     port = free_port()
@@ -100,7 +108,12 @@ def ml_server(
     manage(service, env, "migrate", "--noinput", "--verbosity", "0")
     log = workdir / f"ml_server-{port}.log"
     started = time.perf_counter()
-    with serving(service, env=env, ready_path="ready", log=log, **serving_options) as running:
-        server = RunningServer(running.base_url.rstrip("/"), running, time.perf_counter() - started, log)
-        server.cpu_to_ready_s = server.cpu_seconds()
-        yield server
+    server = Gunicorn("ml_server", env, log, port=port, ready_path="/ready", wsgi_app=wsgi_app, timeout=READY_TIMEOUT_S)
+    try:
+        server.start()
+        assert server.process is not None
+        running = RunningServer(server.url, server.process, time.perf_counter() - started, log)
+        running.cpu_to_ready_s = running.cpu_seconds()
+        yield running
+    finally:
+        server.stop()

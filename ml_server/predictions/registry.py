@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from digits.native_logs import native_chatter_filtered
 from digits.runtime import Runtime
 from predictions import metrics
 from predictions.bundles import ModelBundle, artifact_paths, build_bundle, same_bundle
@@ -129,7 +130,8 @@ class ModelRegistry:
         if slot.error is not None and stamps == slot.failed_stamps:
             return  # still the same broken files: do not hash them again
         try:
-            slot.bundle = build_bundle(self.models_dir, slot.entry)
+            with native_chatter_filtered():  # LiteRT's C++ start-up lines
+                slot.bundle = build_bundle(self.models_dir, slot.entry)
         except Exception as error:  # any failure takes only this model out of service
             slot.error, slot.failed_stamps = f"{type(error).__name__}: {error}", stamps
             logger.error("model %s failed to load: %s", slot.name, slot.error)

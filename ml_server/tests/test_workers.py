@@ -19,9 +19,11 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import psutil
 import pytest
 
-from scripts.services import RunningService, free_port, manage, redis_server, services_from_env, serving
+from scripts.services import manage, services_from_env
+from testsupport.servers import Gunicorn, free_port, gunicorn, redis
 
 pytestmark = pytest.mark.slow
 
@@ -31,7 +33,7 @@ MAX_REQUESTS = 2000
 
 
 @contextlib.contextmanager
-def workers(models_dir: Path, tmp_path: Path, count: int, **env: str) -> Iterator[RunningService]:
+def workers(models_dir: Path, tmp_path: Path, count: int, **env: str) -> Iterator[Gunicorn]:
     port = free_port()
     (tmp_path / "tmp").mkdir()
     environment = {
@@ -47,11 +49,16 @@ def workers(models_dir: Path, tmp_path: Path, count: int, **env: str) -> Iterato
     }
     service = services_from_env(environment)[0]
     manage(service, environment, "migrate", "--noinput", "--verbosity", "0")
-    with serving(service, env=environment, ready_path="ready", timeout=120, log=tmp_path / "server.log") as running:
+    with gunicorn("ml_server", env=environment, log=tmp_path / "server.log", port=port, ready_path="/ready") as server:
         deadline = time.monotonic() + 60
-        while len(running.worker_pids()) < count and time.monotonic() < deadline:
+        while len(worker_pids(server)) < count and time.monotonic() < deadline:
             time.sleep(0.1)
-        yield running
+        yield server
+
+
+def worker_pids(server: Gunicorn) -> set[int]:
+    assert server.process is not None
+    return {child.pid for child in psutil.Process(server.process.pid).children()}
 
 
 def status_of(url: str, body: bytes | None = None) -> int:
@@ -78,24 +85,22 @@ def health_count(base: str) -> float:
     return float(match.group(1)) if match else 0.0
 
 
-def statuses_until_both_served(running: RunningService, tmp_path: Path, url: str, body: bytes | None) -> list[int]:
+def statuses_until_both_served(server: Gunicorn, tmp_path: Path, url: str, body: bytes | None) -> list[int]:
     """Requests from 8 clients, in rounds, until both workers have counted some: the kernel hands a
     new connection to whichever worker accepts first, so one alone may take a short burst."""
     statuses: list[int] = []
     with ThreadPoolExecutor(max_workers=8) as pool:
-        while not statuses or (
-            len(counter_pids(tmp_path) & running.worker_pids()) < 2 and len(statuses) < MAX_REQUESTS
-        ):
+        while not statuses or (len(counter_pids(tmp_path) & worker_pids(server)) < 2 and len(statuses) < MAX_REQUESTS):
             statuses += pool.map(lambda _: status_of(url, body), range(40))
-    assert len(counter_pids(tmp_path) & running.worker_pids()) == 2, "both workers must have served"
+    assert len(counter_pids(tmp_path) & worker_pids(server)) == 2, "both workers must have served"
     return statuses
 
 
 def test_metrics_add_up_over_two_workers(tiny_models_dir, tmp_path) -> None:
-    with workers(tiny_models_dir, tmp_path, 2) as running:
-        base = running.base_url
+    with workers(tiny_models_dir, tmp_path, 2) as server:
+        base = server.url + "/"
         before = health_count(base)
-        statuses = statuses_until_both_served(running, tmp_path, base + "health", None)
+        statuses = statuses_until_both_served(server, tmp_path, base + "health", None)
         assert set(statuses) == {200}
         for _ in range(5):  # whichever worker answers /metrics, it reports the sum
             assert health_count(base) == before + len(statuses)
@@ -103,10 +108,10 @@ def test_metrics_add_up_over_two_workers(tiny_models_dir, tmp_path) -> None:
 
 def test_throttle_is_one_limit_across_workers_with_redis(tiny_models_dir, tmp_path) -> None:
     with (
-        redis_server() as redis_url,
-        workers(tiny_models_dir, tmp_path, 2, REDIS_URL=redis_url, PREDICT_THROTTLE_RATE="20/min") as running,
+        redis() as redis_url,
+        workers(tiny_models_dir, tmp_path, 2, REDIS_URL=redis_url, PREDICT_THROTTLE_RATE="20/min") as server,
     ):
-        statuses = statuses_until_both_served(running, tmp_path, running.base_url + "predict", PIXELS)
+        statuses = statuses_until_both_served(server, tmp_path, server.url + "/predict", PIXELS)
         # Each worker counting alone would let through 20 of its own.
         assert statuses.count(200) == 20 and statuses.count(429) == len(statuses) - 20
 
@@ -151,22 +156,22 @@ class Load:
 
 def test_a_worker_killed_under_load_costs_only_its_in_flight_requests(tiny_models_dir, tmp_path) -> None:
     connections = 8
-    with workers(tiny_models_dir, tmp_path, 2, PREDICT_THROTTLE_RATE="1000000/s") as running:
-        with Load(running.base_url, connections) as load:
+    with workers(tiny_models_dir, tmp_path, 2, PREDICT_THROTTLE_RATE="1000000/s") as server:
+        with Load(server.url + "/", connections) as load:
             time.sleep(2)
-            victim = min(running.worker_pids())
+            victim = min(worker_pids(server))
             os.kill(victim, signal.SIGKILL)
             killed = time.monotonic()
             replacement = None
             while time.monotonic() - killed < 10 and replacement is None:
                 replacement = (
-                    next(iter(running.worker_pids() - {victim}), None) if len(running.worker_pids()) == 2 else None
+                    next(iter(worker_pids(server) - {victim}), None) if len(worker_pids(server)) == 2 else None
                 )
                 time.sleep(0.02)
             assert replacement is not None, "gunicorn did not start a new worker"
             # The new worker serves: requests on fresh connections until one is counted in its file.
             while replacement not in counter_pids(tmp_path) and time.monotonic() - killed < 30:
-                status_of(running.base_url + "health")
+                status_of(server.url + "/" + "health")
             served_after = time.monotonic() - killed
             time.sleep(1)
         answers = load.answers
