@@ -1,61 +1,92 @@
-"""`make bench`: measure the serving path and write docs/benchmarks.md.
+"""`make bench`: measure the serving path against a minimal peer and write docs/benchmarks.md.
 
     python -m bench [--seconds 5] [--models cnn,cnn_mcd] [--out docs/benchmarks.md] [--no-write]
 
-Order: in-process model times and baselines first (this process, nothing else running), then the
-server: start to /ready, the floor (/health), every model's upload at 1, 8 and 32 connections,
-memory with all models loaded, and /predict/number. Takes about 3-4 minutes with the defaults.
+Order: in-process model times first (this process, nothing else running); then the ml_server in its
+default configuration (one worker per core): start to /ready, the floor (/health), every model's page
+upload at 1, 8 and 32 connections, the phone upload, /predict/number; then the minimal FastAPI +
+LiteRT peer with as many workers; then the ml_server with one worker, for the scaling ratio and the
+memory of a worker holding every model. Takes about 4-5 minutes with the defaults.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import runpy
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+import psutil
 
-from bench.inprocess import measure_model, naive_monte_carlo, naive_predict
+from bench.inprocess import model_time
 from bench.load import LoadResult, Request, run_wrk
-from bench.report import CONNECTIONS, ModelRow, Results, latency_summary, machine_description, render
+from bench.peer import peer_server
+from bench.report import (
+    CONNECTIONS,
+    ModelRow,
+    Results,
+    Side,
+    latency_summary,
+    load_average,
+    machine_description,
+    render,
+)
 from bench.server import RunningServer, call, ml_server
-from bench.uploads import CONTENT_TYPE, as_browser_canvas, canvas_digit_upload, upload, upload_body
+from bench.uploads import CONTENT_TYPE, as_browser_canvas, canvas_digit_upload, phone_digit_upload, upload, upload_body
 from digits.config import MODELS_DIR, PROJECT_ROOT
 from digits.data import load_mnist
 from digits.manifest import read_manifest
 from digits.numbers import render_number
-from digits.preprocess import normalize_digit_image, to_unit_range
+from digits.preprocess import normalize_digit_image
 
-AGREEMENT_DIGITS = 10_000  # deterministic models: the whole MNIST test set
-MC_AGREEMENT_DIGITS = 1_000  # Monte-Carlo models sample 64 heads per digit: a slice is enough
 NUMBER_DIGITS = 4
 WARMUP_S = 1.0
 
 
 def log(message: str) -> None:
-    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+    print(f"[bench {time.strftime('%H:%M:%S')} load {load_average()}] {message}", file=sys.stderr, flush=True)
+
+
+def cpu_seconds(processes: Callable[[], list[psutil.Process]]) -> float:
+    total = 0.0
+    for process in processes():
+        try:
+            times = process.cpu_times()
+        except psutil.NoSuchProcess:
+            continue
+        total += times.user + times.system
+    return total
 
 
 def load_runs(
-    server: RunningServer, request: Request, seconds: float, workdir: Path, workers: set[int]
-) -> dict[int, LoadResult]:
-    """Throughput at each concurrency, after a warm-up; `workers` collects every worker pid seen."""
-    run_wrk(server.base_url, request, connections=8, seconds=WARMUP_S, workdir=workdir)  # pools, caches
-    results = {}
+    base_url: str, request: Request, seconds: float, workdir: Path, processes: Callable[[], list[psutil.Process]]
+) -> tuple[dict[int, LoadResult], float]:
+    """Throughput at each concurrency after a warm-up, and the servers' CPU ms per request at 8."""
+    run_wrk(base_url, request, connections=8, seconds=WARMUP_S, workdir=workdir)  # pools, caches
+    results, cpu_ms = {}, 0.0
     for connections in CONNECTIONS:
-        results[connections] = run_wrk(
-            server.base_url, request, connections=connections, seconds=seconds, workdir=workdir
-        )
-        workers |= server.worker_pids()
-    return results
+        before = cpu_seconds(processes)
+        results[connections] = run_wrk(base_url, request, connections=connections, seconds=seconds, workdir=workdir)
+        if connections == 8 and results[8].requests:
+            cpu_ms = (cpu_seconds(processes) - before) * 1000 / results[8].requests
+    return results, cpu_ms
 
 
-def all_models_loaded(server: RunningServer, names: list[str], png: bytes) -> int:
-    """One request per model in a row, so every model is loaded in the current worker; how many are."""
+def tensorflow_mapped(server: RunningServer) -> bool:
+    """Whether any worker has a TensorFlow library mapped (imported TensorFlow at some point)."""
+    return any(
+        "site-packages/tensorflow/" in region.path
+        for process in server.processes()[1:]
+        for region in process.memory_maps()
+    )
+
+
+def load_every_model(server: RunningServer, names: list[str], png: bytes) -> int:
+    """One request per model on a one-worker server, so every model is loaded there; how many are."""
     for name in names:
         call(server.base_url + "/predict", data=upload_body(png, model=name), content_type=CONTENT_TYPE)
     listing = call(server.base_url + "/list").body.get("models", [])
@@ -71,9 +102,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-write", action="store_true", help="print the report only")
     args = parser.parse_args(argv)
 
-    # The server's thread settings (environment defaults in its gunicorn config) for the in-process
-    # figures too: without them, TensorFlow and scikit-learn's OpenMP threads slow each other ~100x.
-    runpy.run_path(str(PROJECT_ROOT / "ml_server" / "gunicorn.conf.py"))
     machine = machine_description()  # before anything of ours loads the machine
     manifest = read_manifest(args.models_dir)
     entries = manifest["models"]
@@ -82,44 +110,27 @@ def main(argv: list[str] | None = None) -> int:
         entries = [entry for entry in entries if entry["name"] in wanted]
     default = str(manifest.get("default") or entries[0]["name"])
     mnist = load_mnist()
-    rng = np.random.default_rng(0)
-    png = canvas_digit_upload(mnist, rng)
+    png = canvas_digit_upload(mnist, np.random.default_rng(0))
+    phone_png = phone_digit_upload(mnist, np.random.default_rng(0))
     image = normalize_digit_image(png)
-    test = to_unit_range(mnist.x_test[:AGREEMENT_DIGITS])
 
     rows = {str(entry["name"]): ModelRow(str(entry["name"])) for entry in entries}
-    baselines = []
     for entry in entries:
-        name = str(entry["name"])
-        log(f"in-process: {name}")
-        digits = test[:MC_AGREEMENT_DIGITS] if entry.get("uncertainty") else test
-        figures = measure_model(args.models_dir, entry, image, digits)
-        row = rows[name]
-        row.engine, row.model_time, row.tf_function_time, row.agreement = (
-            figures.engine,
-            figures.model_time,
-            figures.tf_function_time,
-            figures.agreement,
-        )
-        if figures.runtime is not None and name == "cnn":
-            baselines.append(naive_predict(figures.runtime, image))
-        if figures.runtime is not None and name == "cnn_mcd":
-            baselines.append(naive_monte_carlo(figures.runtime, image))
-
-    import tensorflow as tf
-
-    machine += [("TensorFlow", tf.__version__), ("Keras", tf.keras.__version__)]
+        log(f"in-process: {entry['name']}")
+        rows[str(entry["name"])].engine, rows[str(entry["name"])].model_time = model_time(args.models_dir, entry, image)
+    rng = np.random.default_rng(0)
     number_png = as_browser_canvas(render_number([mnist.x_test[i] for i in range(1, 1 + NUMBER_DIGITS)], rng)[0])
     number_truth = "".join(str(int(d)) for d in mnist.y_test[1 : 1 + NUMBER_DIGITS])
 
+    project, peer = Side(), Side()
     with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
         workdir = Path(tmp)
-        log("starting the ml_server")
+        log("starting the ml_server (default configuration)")
         with ml_server(models_dir=args.models_dir, workdir=workdir) as server:
-            log(f"ready after {server.start_to_ready_s:.1f} s")
-            rss_default = server.rss_bytes()
+            log(f"ready after {server.start_to_ready_s:.2f} s")
             workers = server.worker_pids()
-            health = load_runs(server, Request("/health"), args.seconds, workdir, workers)
+            worker_count = len(workers)
+            project.health, _ = load_runs(server.base_url, Request("/health"), args.seconds, workdir, server.processes)
             for name, row in rows.items():
                 request, body = upload(workdir, png, model=name)
                 first = call(server.base_url + "/predict", data=body, content_type=CONTENT_TYPE)
@@ -129,9 +140,14 @@ def main(argv: list[str] | None = None) -> int:
                     continue
                 row.first_request_ms = first.seconds * 1000
                 log(f"wrk: {name} (first request {row.first_request_ms:.0f} ms)")
-                row.load = load_runs(server, request, args.seconds, workdir, workers)
-            loaded = all_models_loaded(server, [name for name, row in rows.items() if row.load], png)
-            rss_all = server.rss_bytes()
+                row.load, cpu_ms = load_runs(server.base_url, request, args.seconds, workdir, server.processes)
+                if name == "cnn":
+                    project.predict, project.cpu_ms_per_request = row.load, cpu_ms
+                workers |= server.worker_pids()
+            request, _ = upload(workdir, phone_png, model="cnn")  # rewrites the body file: the page's runs are done
+            log("wrk: phone upload (cnn)")
+            run_wrk(server.base_url, request, connections=1, seconds=WARMUP_S, workdir=workdir)
+            phone = run_wrk(server.base_url, request, connections=1, seconds=args.seconds, workdir=workdir)
             number, number_note = None, ""
             request, body = upload(workdir, number_png, model=default, path="/predict/number")
             answer = call(server.base_url + "/predict/number", data=body, content_type=CONTENT_TYPE)
@@ -143,23 +159,51 @@ def main(argv: list[str] | None = None) -> int:
             else:
                 number_note = f"HTTP {answer.status}"
                 log(f"/predict/number: {number_note} {answer.body}")
+            tensorflow = tensorflow_mapped(server)
+            start_to_ready, cpu_to_ready = server.start_to_ready_s, server.cpu_to_ready_s
+            restarts = len(workers) - worker_count
+
+        log(f"starting the peer ({worker_count} workers)")
+        with peer_server(workers=worker_count, models_dir=args.models_dir, log=workdir / "peer.log") as (base, master):
+
+            def peer_processes() -> list[psutil.Process]:
+                parent = psutil.Process(master.pid)
+                return [parent, *parent.children(recursive=True)]
+
+            request, _ = upload(workdir, png, model="cnn")
+            peer.health, _ = load_runs(base, Request("/health"), args.seconds, workdir, peer_processes)
+            log("wrk: peer /predict")
+            peer.predict, peer.cpu_ms_per_request = load_runs(base, request, args.seconds, workdir, peer_processes)
+
+        log("starting the ml_server with one worker")
+        with ml_server(models_dir=args.models_dir, workdir=workdir, extra_env={"WEB_CONCURRENCY": "1"}) as one:
+            request, _ = upload(workdir, png, model="cnn")
+            run_wrk(one.base_url, request, connections=8, seconds=WARMUP_S, workdir=workdir)
+            one_worker = run_wrk(one.base_url, request, connections=8, seconds=args.seconds, workdir=workdir)
+            loaded = load_every_model(one, list(rows), png)
+            worker_rss = max(one.worker_rss_bytes(), default=0)
 
     results = Results(
         command=" ".join(["python -m bench", *(sys.argv[1:] if argv is None else argv)]),
         machine=machine,
+        workers=worker_count,
         default_model=default,
         models=list(rows.values()),
-        health=health,
+        project=project,
+        peer=peer,
+        one_worker_rps8=one_worker.throughput,
         number=number,
         number_note=number_note,
-        start_to_ready_s=server.start_to_ready_s,
-        rss_default=rss_default,
-        rss_all=rss_all,
+        phone_upload=phone,
+        start_to_ready_s=start_to_ready,
+        cpu_to_ready_s=cpu_to_ready,
+        worker_rss_all=worker_rss,
         models_loaded=loaded,
-        worker_restarts=len(workers) - 1,
-        baselines=baselines,
+        tensorflow_loaded=tensorflow,
+        worker_restarts=restarts,
         seconds_per_run=args.seconds,
     )
+    results.machine.append(("load average at the end (1, 5, 15 min)", load_average()))
     report = render(results)
     print(report)
     if not args.no_write:

@@ -1,7 +1,9 @@
 """Where a `/predict` goes, inside one process: the ml_server's WSGI application called directly
 (no HTTP, no gunicorn, request log silenced), `/health` beside a canvas upload to `/predict`, then
 the same upload with the preprocessing, and then also the model and the not-a-digit signals,
-replaced by their results.
+replaced by their results; the phone's 840x840 upload beside the page's 280x280 one. "CPU ms" is the
+calling thread's CPU time per call, the figure to read on a busy machine (wall-clock p50/p99 include
+waiting for a core).
 
     cd ml_server && ../.venv/bin/python -m bench.breakdown [--seconds 2]
 
@@ -26,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from bench.inprocess import Timing, time_calls
-from bench.uploads import CONTENT_TYPE, canvas_digit_upload, upload_body
+from bench.uploads import CONTENT_TYPE, canvas_digit_upload, phone_digit_upload, upload_body
 from digits.data import load_mnist
 from digits.preprocess import decode_image, normalize_digit_image
 
@@ -92,8 +94,11 @@ def measure(seconds: float) -> list[tuple[str, Timing]]:
     import predictions.inputs as inputs
     from predictions.registry import get_registry
 
-    png = canvas_digit_upload(load_mnist(), np.random.default_rng(0))
+    mnist = load_mnist()
+    png = canvas_digit_upload(mnist, np.random.default_rng(0))
+    phone_png = phone_digit_upload(mnist, np.random.default_rng(0))
     predict = request_sender(application, "/predict", body=upload_body(png, model="cnn"), content_type=CONTENT_TYPE)
+    phone = request_sender(application, "/predict", body=upload_body(phone_png, model="cnn"), content_type=CONTENT_TYPE)
     health = request_sender(application, "/health")
     get_registry().get("cnn")
     assert predict() == 200 and health() == 200
@@ -102,6 +107,7 @@ def measure(seconds: float) -> list[tuple[str, Timing]]:
     rows = [
         ("/health", time_calls(health, budget_s=seconds)),
         ("/predict, canvas PNG upload (cnn)", time_calls(predict, budget_s=seconds)),
+        ("/predict, phone upload 840x840 (cnn)", time_calls(phone, budget_s=seconds)),
     ]
     with replaced(inputs, "normalize_digit_image", lambda _image: digit):
         rows.append(("/predict, preprocessing replaced by its result", time_calls(predict, budget_s=seconds)))
@@ -109,6 +115,8 @@ def measure(seconds: float) -> list[tuple[str, Timing]]:
             rows.append(("/predict, and the model and not-a-digit signals too", time_calls(predict, budget_s=seconds)))
     rows.append(("normalize_digit_image(PNG bytes) alone", time_calls(lambda: normalize_digit_image(png))))
     rows.append(("decode_image(PNG bytes) alone", time_calls(lambda: decode_image(png))))
+    rows.append(("normalize_digit_image(phone PNG) alone", time_calls(lambda: normalize_digit_image(phone_png))))
+    rows.append(("decode_image(phone PNG) alone", time_calls(lambda: decode_image(phone_png))))
     return rows
 
 
@@ -116,9 +124,14 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.breakdown", description=__doc__.split("\n")[0])
     parser.add_argument("--seconds", type=float, default=2.0, help="time budget of each row")
     args = parser.parse_args(argv)
-    print(f"{'in one process, through the WSGI application':<56} {'p50 ms':>8} {'p99 ms':>8} {'calls':>7}")
+    print(
+        f"{'in one process, through the WSGI application':<56} {'CPU ms':>8} {'p50 ms':>8} {'p99 ms':>8} {'calls':>7}"
+    )
     for name, timing in measure(args.seconds):
-        print(f"{name:<56} {timing.p50_ms:>8.3f} {timing.p99_ms:>8.3f} {timing.count:>7}", flush=True)
+        print(
+            f"{name:<56} {timing.cpu_ms:>8.3f} {timing.p50_ms:>8.3f} {timing.p99_ms:>8.3f} {timing.count:>7}",
+            flush=True,
+        )
     return 0
 
 

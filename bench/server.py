@@ -31,15 +31,27 @@ class RunningServer:
     process: subprocess.Popen[bytes]
     start_to_ready_s: float
     log: Path
+    cpu_to_ready_s: float = 0.0  # CPU time the server's processes spent getting there
 
     @property
     def port(self) -> int:
         return int(self.base_url.rsplit(":", 1)[1])
 
+    def processes(self) -> list[psutil.Process]:
+        """The gunicorn master, then its workers."""
+        master = psutil.Process(self.process.pid)
+        return [master, *master.children(recursive=True)]
+
     def rss_bytes(self) -> int:
         """Resident memory of the gunicorn master and all its workers."""
-        master = psutil.Process(self.process.pid)
-        return sum(p.memory_info().rss for p in [master, *master.children(recursive=True)])
+        return sum(p.memory_info().rss for p in self.processes())
+
+    def worker_rss_bytes(self) -> list[int]:
+        return [p.memory_info().rss for p in self.processes()[1:]]
+
+    def cpu_seconds(self) -> float:
+        """User + system CPU time of the master and its living workers so far."""
+        return sum(sum(p.cpu_times()[:2]) for p in self.processes())
 
     def worker_pids(self) -> set[int]:
         """gunicorn replaces a worker after `max_requests`; a new pid means a restart (models reload)."""
@@ -94,12 +106,14 @@ def ml_server(
     service = services_from_env({"ML_SERVER_PORT": str(port)})[0]
     env = server_env(port=port, models_dir=models_dir, workdir=workdir) | dict(extra_env or {})
     manage(service, env, "migrate", "--noinput", "--verbosity", "0")
-    log = workdir / "ml_server.log"
+    log = workdir / f"ml_server-{port}.log"
     started = time.perf_counter()
     server = Gunicorn("ml_server", env, log, port=port, ready_path="/ready", wsgi_app=wsgi_app, timeout=READY_TIMEOUT_S)
     try:
         server.start()
         assert server.process is not None
-        yield RunningServer(server.url, server.process, time.perf_counter() - started, log)
+        running = RunningServer(server.url, server.process, time.perf_counter() - started, log)
+        running.cpu_to_ready_s = running.cpu_seconds()
+        yield running
     finally:
         server.stop()

@@ -10,7 +10,7 @@ from PIL import Image
 
 from bench.load import Request, multipart_body
 from digits.data import Mnist
-from digits.synthetic import render_canvas_digit
+from digits.synthetic import CANVAS_SIZE, render_canvas_digit
 
 BOUNDARY = "----digits-bench-7d3f9a"
 CONTENT_TYPE = f"multipart/form-data; boundary={BOUNDARY}"
@@ -27,6 +27,11 @@ def as_browser_canvas(png: bytes) -> bytes:
 def canvas_digit_upload(mnist: Mnist, rng: np.random.Generator) -> bytes:
     """The benchmarks' one digit: the first MNIST test digit drawn on a 280x280 canvas, as a browser sends it."""
     return as_browser_canvas(render_canvas_digit(mnist.x_test[0], rng))
+
+
+def phone_digit_upload(mnist: Mnist, rng: np.random.Generator) -> bytes:
+    """The same digit from a phone: a canvas of 3x pixel density sends an 840x840 RGBA PNG."""
+    return as_browser_canvas(render_canvas_digit(mnist.x_test[0], rng, size=3 * CANVAS_SIZE))
 
 
 def upload_body(png: bytes, *, model: str) -> bytes:

@@ -26,13 +26,16 @@ TINY_DEFAULT = "knn"
 
 @pytest.fixture(scope="session")
 def tiny_models_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A models folder with tiny `ann`, `ann_mcd` and `knn` and a real manifest (sha256, metrics)."""
+    """A models folder with tiny `ann`, `ann_mcd` and `knn`, the Keras ones exported to `.tflite`,
+    and a real manifest (sha256, metrics), as `make models` writes it."""
+    from digits.export import main as export
     from digits.train import main as train
 
     out = tmp_path_factory.mktemp("tiny_models")
     arguments = ["--models", TINY_MODELS, "--out", str(out), "--limit", "500", "--epochs", "1"]
     arguments += ["--batch-size", "16", "--test-limit", "200", "--canvas-count", "50", "--quiet"]
     assert train(arguments) == 0
+    assert export(["--models-dir", str(out)]) == 0
     return out
 
 

@@ -1,33 +1,37 @@
 """The report: tables that line up, and targets judged against the right figures."""
 
-from bench.inprocess import Baseline, Timing
+from bench.inprocess import Timing
 from bench.load import LoadResult
-from bench.report import ModelRow, Results, latency_summary, render, table, targets
+from bench.report import ModelRow, Results, Side, latency_summary, render, table, targets
 
 
 def load(rps: float, p50: float = 2.0, errors: int = 0, connections: int = 1) -> LoadResult:
     return LoadResult(connections, int(rps * 5), 5.0, errors, 0, p50, p50 * 3)
 
 
-def results(*, cnn_rps: float = 600, health_rps: float = 1000, number: LoadResult | None = None) -> Results:
-    cnn = ModelRow("cnn", "tflite", Timing(0.2, 0.4, 100), Timing(1.1, 2.0, 100), "100.00% of 10000")
-    cnn.load = {1: load(cnn_rps / 2, p50=3.0), 8: load(cnn_rps), 32: load(cnn_rps, errors=1)}
-    mcd = ModelRow("cnn_mcd", "tflite", Timing(1.0, 2.0, 100))
+def results(*, cnn_rps: float = 600, peer_rps: float = 500, number: LoadResult | None = None) -> Results:
+    cnn = ModelRow("cnn", "litert", Timing(0.2, 0.4, 100))
+    cnn.load = {1: load(cnn_rps / 2, p50=2.0), 8: load(cnn_rps), 32: load(cnn_rps, errors=1)}
+    mcd = ModelRow("cnn_mcd", "litert", Timing(1.0, 2.0, 100))
     mcd.load = {1: load(100, p50=30.0)}
     return Results(
         command="python -m bench",
         machine=[("CPU", "test")],
+        workers=2,
         default_model="cnn",
         models=[cnn, mcd],
-        health={1: load(health_rps / 2), 8: load(health_rps), 32: load(health_rps)},
+        project=Side(cnn.load, {1: load(500), 8: load(1000), 32: load(1000)}, 3.0),
+        peer=Side({c: load(peer_rps) for c in (1, 8, 32)}, {c: load(2000) for c in (1, 8, 32)}, 2.0),
+        one_worker_rps8=cnn_rps / 1.8,
         number=number,
         number_note="",
-        start_to_ready_s=6.0,
-        rss_default=600_000_000,
-        rss_all=1_600_000_000,
+        phone_upload=load(80, p50=6.0),
+        start_to_ready_s=1.2,
+        cpu_to_ready_s=0.9,
+        worker_rss_all=250 * 2**20,
         models_loaded=8,
+        tensorflow_loaded=False,
         worker_restarts=0,
-        baselines=[Baseline("cnn: model.predict", Timing(50.0, 60.0, 10), Timing(0.2, 0.3, 100))],
         seconds_per_run=5,
     )
 
@@ -44,29 +48,31 @@ def verdicts(found):
 
 def test_targets_pass_and_fail_on_the_measured_figures():
     found = verdicts(targets(results()))
-    assert found["/predict throughput"] == "pass"  # peaks 600 / 1000
+    assert found["/predict req/s @8"] == "pass"  # 600 / 500
+    assert found["start to /ready"] == "pass"
     assert found["cnn end-to-end p50"] == "pass"
-    assert found["cnn in-process model time p50"] == "pass"
     assert found["cnn_mcd end-to-end p50"] == "**FAIL**"  # 30 ms
-    assert found["resident memory"] == "**FAIL**"  # 1.6 GB
+    assert found["resident memory per worker"] == "**FAIL**"  # 250 MiB
     assert found["errors at 32 connections"] == "**FAIL**"  # one socket error
+    assert found["TensorFlow imported by the API"] == "pass"
     assert found["/predict/number p50"] == "missing"
 
 
-def test_a_slow_predict_fails_the_ratio():
-    assert verdicts(targets(results(cnn_rps=600, health_rps=1000)))["/predict throughput"] == "pass"
-    assert verdicts(targets(results(cnn_rps=400, health_rps=1000)))["/predict throughput"] == "**FAIL**"
+def test_the_peer_ratio_and_the_scaling_ratio_are_judged_at_8_connections():
+    found = [t for t in targets(results(cnn_rps=400, peer_rps=500)) if t.figure.startswith("/predict req/s @8")]
+    assert [(t.measured, t.verdict) for t in found] == [("0.80", "**FAIL**"), ("1.80", "pass")]
 
 
-def test_report_names_the_machine_the_targets_and_every_model():
+def test_report_names_the_machine_the_targets_the_peer_and_every_model():
     text = render(results(number=load(50, p50=12.0)))
     assert "- CPU: test" in text
     assert "| /predict cnn (default)" in text and "| /predict cnn_mcd" in text
     assert "/predict/number" in text and "12.0 / 36.0" in text
-    assert "250x" in text  # the baseline's measured ratio
+    assert "## Against the minimal peer" in text and "1.50" in text  # CPU per request 3.0 / 2.0
+    assert "phone upload" in text
 
 
 def test_latency_summary_gives_each_models_single_client_latency():
     assert latency_summary(results()) == {
-        "models": {"cnn": {"p50_ms": 3.0, "p99_ms": 9.0}, "cnn_mcd": {"p50_ms": 30.0, "p99_ms": 90.0}}
+        "models": {"cnn": {"p50_ms": 2.0, "p99_ms": 6.0}, "cnn_mcd": {"p50_ms": 30.0, "p99_ms": 90.0}}
     }

@@ -121,11 +121,13 @@ TEST_ONLY_FILES = {"conftest.py", "settings_test.py"}
 
 
 def imported_modules(folder: Path) -> set[str]:
-    """Top-level modules that the service's code (tests excluded) imports."""
+    """Top-level modules that the service's code (tests and files kept out of the image excluded) imports."""
     modules = set()
     for path in folder.rglob("*.py"):
         parts = path.relative_to(folder).parts
         if any(part == "tests" or part.endswith("_tests") for part in parts) or path.name in TEST_ONLY_FILES:
+            continue
+        if path.is_relative_to(ROOT) and dockerignored(path.relative_to(ROOT).as_posix()):
             continue
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, ast.Import):
@@ -212,6 +214,12 @@ def test_page_image_carries_no_tensorflow_and_no_digits_library() -> None:
     assert not {"tensorflow", "tensorflow-cpu", "keras", "scikit-learn"} & installed
     assert not any(source.startswith("digits") for source, _ in image.copies())
     assert "digits" not in imported_modules(ROOT / "user_server")
+
+
+def test_api_image_carries_no_tensorflow_and_no_training_code() -> None:
+    image = dockerfile("ml_server")
+    assert not {"tensorflow", "tensorflow-cpu", "keras", "h5py"} & installed_requirements(image)
+    assert not {"tensorflow", "keras"} & imported_modules(ROOT / "digits")
 
 
 def test_ml_server_image_bakes_in_the_models_of_the_manifest() -> None:

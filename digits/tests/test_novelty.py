@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from digits.engines.sklearn import SklearnRuntime
 from digits.manifest import read_manifest, sha256_file, upsert_entry
 from digits.novelty import (
     SHAPES,
@@ -19,7 +20,7 @@ from digits.novelty import (
     non_digit_set,
 )
 from digits.preprocess import normalize_digit_image, to_unit_range
-from digits.runtime import Prediction, SklearnRuntime
+from digits.runtime import Prediction
 from digits.synthetic import CANVAS_SIZE
 from digits.zoo import ZOO
 

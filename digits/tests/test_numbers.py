@@ -9,6 +9,7 @@ import pytest
 from PIL import Image
 
 from digits.data import load_mnist
+from digits.engines.sklearn import SklearnRuntime
 from digits.numbers import (
     CANVAS_HEIGHT,
     CANVAS_WIDTH,
@@ -18,7 +19,6 @@ from digits.numbers import (
     score_numbers,
 )
 from digits.preprocess import extract_ink
-from digits.runtime import SklearnRuntime
 from digits.train import main as train_main
 from digits.train_touching import main as train_touching_main
 from digits.zoo import ZOO

@@ -5,8 +5,9 @@ import keras
 import numpy as np
 import pytest
 
+from digits.engines.tensorflow import TensorFlowRuntime
 from digits.manifest import IntegrityError, sha256_file
-from digits.runtime import KerasRuntime, load_runtime
+from digits.runtime import load_runtime
 from digits.train import save_model, train_one
 from digits.zoo import ZOO
 
@@ -48,7 +49,7 @@ def test_monte_carlo_h5_loads_with_plain_keras_and_samples_in_one_pass(tmp_path,
 
 def test_compiled_path_equals_plain_keras(tmp_path, small_train, small_test):
     model, _ = saved(tmp_path, "ann", small_train)
-    runtime = KerasRuntime("ann", model)
+    runtime = TensorFlowRuntime("ann", model)
     np.testing.assert_allclose(
         runtime.predict(small_test[0]).probabilities, model.predict(small_test[0], verbose=0), atol=1e-5
     )

@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 
-from digits.runtime import KerasRuntime, SklearnRuntime
+from digits.engines.sklearn import SklearnRuntime
+from digits.engines.tensorflow import TensorFlowRuntime
 from digits.train import train_one
 from digits.zoo import ZOO, get_spec
 
@@ -25,7 +26,7 @@ def test_unknown_model_names_the_zoo():
 def test_keras_model_learns_from_500_images_in_one_epoch(name, small_train, small_test):
     spec = ZOO[name]
     model = train_one(spec, *small_train, epochs=1, seed=0, batch_size=8, verbose=0)
-    runtime = KerasRuntime(name, model)
+    runtime = TensorFlowRuntime(name, model)
     predicted = runtime.predict(small_test[0]).probabilities.argmax(axis=1)
     assert (predicted == small_test[1]).mean() > 0.4
     assert runtime.uncertainty == spec.uncertainty

@@ -58,8 +58,8 @@ MODELS_DIR = MODELS_DIR
 # The model used when a request names none: digits.config.DEFAULT_MODEL (env DEFAULT_MODEL), else the
 # manifest's "default", else its first model (so a partly trained models folder still serves).
 DEFAULT_MODEL = DEFAULT_MODEL
-# Load the default model at start-up, in a background thread (gunicorn.conf.py does it after the fork;
-# this switch is for runserver). Off by default so manage.py commands and tests never import TensorFlow.
+# Load the default model at start-up, in a background thread (gunicorn.conf.py does it in each worker;
+# this switch is for runserver). Off by default so manage.py commands and tests load no model.
 PRELOAD_DEFAULT_MODEL = env_bool("ML_SERVER_PRELOAD")
 
 INSTALLED_APPS = [
@@ -141,6 +141,15 @@ AXES_CLIENT_IP_CALLABLE = "core.client.client_address"
 AXES_LOCKOUT_CALLABLE = "core.lockout.lockout_response"
 AXES_RESET_ON_SUCCESS = True
 
+# The cache holds the throttles' request history. With REDIS_URL set it is Redis, shared by every
+# worker and replica, so a client's limit is one limit; otherwise each worker process keeps its own
+# in memory (a client spread over N workers then gets up to N times the rate).
+REDIS_URL = os.environ.get("REDIS_URL", "").strip()
+if REDIS_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -187,8 +196,7 @@ REST_FRAMEWORK = {
     # `make run` sets 1 (its nginx front replaces X-Forwarded-For with the address it saw).
     "NUM_PROXIES": int(os.environ.get("NUM_PROXIES", "0")),
     "DEFAULT_THROTTLE_RATES": {
-        # Per second, not per minute: DRF keeps every timestamp of the window in the cache and pickles
-        # the list on each request (320 us at 6,000 entries, 3 us at 100; measured by the bench).
+        # Counted per fixed window by core.throttling.AtomicScopedRateThrottle (one cache increment each).
         "predict": os.environ.get("PREDICT_THROTTLE_RATE", "100/s"),
         "feedback": os.environ.get("FEEDBACK_THROTTLE_RATE", "60/min"),
     },

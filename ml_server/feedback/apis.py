@@ -12,6 +12,7 @@ from typing import Any
 
 from core.errors import ApiError, error_response
 from core.parsers import BufferedMultiPartParser, LenientJSONParser
+from core.throttling import AtomicScopedRateThrottle
 from django.db import Error as DatabaseError
 from django.http import QueryDict
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
@@ -20,7 +21,6 @@ from predictions.serializers import ErrorSerializer
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from digits.config import NUM_CLASSES
@@ -111,7 +111,7 @@ class FeedbackCreateApi(APIView):
     """POST /feedback: store one correction (drawing, model input, true digit, guess, model)."""
 
     parser_classes = [LenientJSONParser, BufferedMultiPartParser]
-    throttle_classes = [ScopedRateThrottle]
+    throttle_classes = [AtomicScopedRateThrottle]
     throttle_scope = "feedback"
 
     class InputSerializer(serializers.Serializer):
@@ -158,7 +158,7 @@ class NumberFeedbackCreateApi(APIView):
     right digit and guess, model). The boxes are the ones `/predict/number` answered."""
 
     parser_classes = [LenientJSONParser]
-    throttle_classes = [ScopedRateThrottle]
+    throttle_classes = [AtomicScopedRateThrottle]
     throttle_scope = "feedback"
 
     class InputSerializer(serializers.Serializer):

@@ -7,15 +7,16 @@ from typing import Any
 
 import numpy as np
 from core.parsers import BufferedMultiPartParser, LenientJSONParser
+from core.throttling import AtomicScopedRateThrottle
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, PolymorphicProxySerializer, extend_schema
 from rest_framework.parsers import FormParser
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
+from predictions import metrics
 from predictions import serializers as s
 from predictions.inputs import (
     parse_digit_input,
@@ -25,7 +26,6 @@ from predictions.inputs import (
     require_object,
     wants_input,
 )
-from predictions.metrics import METRICS
 from predictions.registry import get_registry
 from predictions.services import DigitResult, classify_digits, model_detail, model_list, predict_number
 
@@ -73,7 +73,7 @@ class PredictionApi(APIView):
     """What every prediction endpoint shares: the request forms it reads and its throttle."""
 
     parser_classes = [LenientJSONParser, BufferedMultiPartParser, FormParser]
-    throttle_classes = [ScopedRateThrottle]
+    throttle_classes = [AtomicScopedRateThrottle]
     throttle_scope = "predict"
 
 
@@ -187,6 +187,4 @@ class MetricsApi(APIView):
         responses={(200, "text/plain"): OpenApiTypes.STR},
     )
     def get(self, _request: Request) -> HttpResponse:
-        registry = get_registry()
-        loaded = {name: registry.is_loaded(name) for name in registry.names()}
-        return HttpResponse(METRICS.render(loaded), content_type="text/plain; version=0.0.4; charset=utf-8")
+        return HttpResponse(metrics.render(), content_type=metrics.CONTENT_TYPE)

@@ -1,88 +1,69 @@
-"""Prometheus metrics of this process, written by hand (text format 0.0.4).
+"""Prometheus metrics through `prometheus-client`: requests and latency per endpoint and model,
+errors by contract code, models loaded.
 
-Counters live in one dict under one lock, which is all gunicorn's threads need; with several
-worker processes each reports its own figures (the default is one process).
+With several gunicorn workers each process writes its values to files in
+`PROMETHEUS_MULTIPROC_DIR` (gunicorn.conf.py makes a fresh one per master start and cleans up
+after a dead worker), and `/metrics`, whichever worker answers it, sums them over all workers.
+Without that variable (tests, runserver) the process's own registry is served.
 """
 
 from __future__ import annotations
 
-import threading
+import os
 import time
-from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
+from prometheus_client import (
+    CONTENT_TYPE_PLAIN_0_0_4,
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    disable_created_metrics,
+    generate_latest,
+)
+from prometheus_client.multiprocess import MultiProcessCollector
+
+disable_created_metrics()  # a `_created` sample per series doubles the page for no one's use
 
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
-Labels = tuple[tuple[str, str], ...]
+
+REQUESTS = Counter(
+    "ml_requests", "HTTP requests served, by endpoint, model and status.", ["endpoint", "model", "status"]
+)
+LATENCY = Histogram(
+    "ml_request_duration_seconds",
+    "Time to answer a request, by endpoint and model.",
+    ["endpoint", "model"],
+    buckets=LATENCY_BUCKETS,
+)
+ERRORS = Counter("ml_errors", "Error answers, by contract error code.", ["code", "status"])
+# Gauges of living workers only: "max" = loaded in at least one worker.
+MODEL_LOADED = Gauge(
+    "ml_model_loaded", "1 when the model is loaded in a worker, else 0.", ["model"], multiprocess_mode="livemax"
+)
+MODELS_LOADED = Gauge("ml_models_loaded", "Models loaded, in the worker that has most.", multiprocess_mode="livemax")
 
 
-class RequestMetrics:
-    """Requests, latency histogram and errors, keyed by label tuples."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self.requests: dict[Labels, int] = defaultdict(int)
-        self.errors: dict[Labels, int] = defaultdict(int)
-        self.latency_buckets: dict[Labels, list[int]] = {}
-        self.latency_sum: dict[Labels, float] = defaultdict(float)
-        self.latency_count: dict[Labels, int] = defaultdict(int)
-
-    def observe(self, *, endpoint: str, model: str, status: int, seconds: float, error_code: str | None) -> None:
-        key = (("endpoint", endpoint), ("model", model))
-        with self._lock:
-            self.requests[(*key, ("status", str(status)))] += 1
-            buckets = self.latency_buckets.setdefault(key, [0] * len(LATENCY_BUCKETS))
-            for index, bound in enumerate(LATENCY_BUCKETS):
-                if seconds <= bound:
-                    buckets[index] += 1
-            self.latency_sum[key] += seconds
-            self.latency_count[key] += 1
-            if error_code:
-                self.errors[(("code", error_code), ("status", str(status)))] += 1
-
-    def render(self, models_loaded: dict[str, bool]) -> str:
-        with self._lock:
-            lines = [
-                "# HELP ml_requests_total HTTP requests served, by endpoint, model and status.",
-                "# TYPE ml_requests_total counter",
-                *(f"ml_requests_total{_labels(key)} {value}" for key, value in sorted(self.requests.items())),
-                "# HELP ml_request_duration_seconds Time to answer a request, by endpoint and model.",
-                "# TYPE ml_request_duration_seconds histogram",
-            ]
-            for key in sorted(self.latency_count):
-                bounds = [f"{bound:g}" for bound in LATENCY_BUCKETS] + ["+Inf"]
-                counts = [*self.latency_buckets[key], self.latency_count[key]]
-                for bound, count in zip(bounds, counts, strict=True):
-                    lines.append(f"ml_request_duration_seconds_bucket{_labels((*key, ('le', bound)))} {count}")
-                lines.append(f"ml_request_duration_seconds_sum{_labels(key)} {self.latency_sum[key]:.6f}")
-                lines.append(f"ml_request_duration_seconds_count{_labels(key)} {self.latency_count[key]}")
-            lines += [
-                "# HELP ml_errors_total Error answers, by contract error code.",
-                "# TYPE ml_errors_total counter",
-                *(f"ml_errors_total{_labels(key)} {value}" for key, value in sorted(self.errors.items())),
-            ]
-        lines += [
-            "# HELP ml_models_loaded Models loaded in this process.",
-            "# TYPE ml_models_loaded gauge",
-            f"ml_models_loaded {sum(models_loaded.values())}",
-            "# HELP ml_model_loaded 1 when the model is loaded in this process, else 0.",
-            "# TYPE ml_model_loaded gauge",
-            *(f"ml_model_loaded{_labels((('model', name),))} {int(up)}" for name, up in models_loaded.items()),
-        ]
-        return "\n".join(lines) + "\n"
+def record_loaded(loaded: dict[str, bool]) -> None:
+    """This worker's models, by name: loaded or not."""
+    for name, up in loaded.items():
+        MODEL_LOADED.labels(model=name).set(int(up))
+    MODELS_LOADED.set(sum(loaded.values()))
 
 
-def _labels(pairs: Iterable[tuple[str, str]]) -> str:
-    escaped = (f'{name}="{_escape(value)}"' for name, value in pairs)
-    return "{" + ",".join(escaped) + "}"
+def render() -> bytes:
+    """The text exposition: summed over every worker's files in multiprocess mode."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        registry = CollectorRegistry()
+        MultiProcessCollector(registry)
+        return generate_latest(registry)
+    return generate_latest(REGISTRY)
 
 
-def _escape(value: str) -> str:
-    return value.replace("\\", "\\\\").replace("\n", "\\n").replace('"', '\\"')
-
-
-METRICS = RequestMetrics()
+CONTENT_TYPE = CONTENT_TYPE_PLAIN_0_0_4  # what generate_latest writes
 
 
 class MetricsMiddleware:
@@ -95,11 +76,12 @@ class MetricsMiddleware:
         started = time.perf_counter()
         response = self.get_response(request)
         match = getattr(request, "resolver_match", None)
-        METRICS.observe(
-            endpoint=(match.url_name if match and match.url_name else "other"),
-            model=str(getattr(response, "metrics_model", "") or ""),
-            status=response.status_code,
-            seconds=time.perf_counter() - started,
-            error_code=getattr(response, "error_code", None),
-        )
+        endpoint = match.url_name if match and match.url_name else "other"
+        model = str(getattr(response, "metrics_model", "") or "")
+        status = str(response.status_code)
+        REQUESTS.labels(endpoint=endpoint, model=model, status=status).inc()
+        LATENCY.labels(endpoint=endpoint, model=model).observe(time.perf_counter() - started)
+        error_code = getattr(response, "error_code", None)
+        if error_code:
+            ERRORS.labels(code=error_code, status=status).inc()
         return response

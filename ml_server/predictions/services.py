@@ -42,13 +42,12 @@ class PredictionBatch:
 
 def classify_digits(*, model_name: object | None, images: np.ndarray) -> PredictionBatch:
     """Classify float32 (n, 28, 28) inputs with one model in one call; None names the default model."""
-    registry = get_registry()
-    runtime = registry.get(model_name)
-    entry = registry.slot(runtime.name).entry
+    bundle = get_registry().bundle(model_name)
+    runtime = bundle.runtime
     batch = np.asarray(images, dtype=np.float32).reshape(-1, IMAGE_SIZE, IMAGE_SIZE)
     with _model_in_service(runtime):
         prediction = runtime.predict(batch)
-    flags = flag_not_a_digit(batch, prediction, entry.get("not_a_digit"))
+    flags = flag_not_a_digit(batch, prediction, bundle.not_a_digit_rule)
     return PredictionBatch(runtime.name, _results(prediction, flags, batch))
 
 
@@ -109,7 +108,7 @@ def model_detail(*, name: object) -> dict[str, Any]:
         "size_bytes": size,
         "metrics": entry.get("metrics", {}),
         "uncertainty": bool(entry.get("uncertainty", False)),
-        "loaded": slot.runtime is not None,
+        "loaded": slot.loaded,
         "trained": entry.get("trained"),
     }
     if slot.error is not None:
@@ -127,17 +126,11 @@ def predict_number(*, model_name: object | None, image: bytes) -> NumberResult:
     """Read a drawn number with `digits.reading.read_number`, the path `digits.numbers` measures:
     the model, and the detector of touching digits its manifest entry holds, guide where digits
     are cut, and segmentation's readings of the pieces are the answer."""
-    registry = get_registry()
-    runtime = registry.get(model_name)  # unknown or broken model: 404/503 before any work
-    slot = registry.slot(runtime.name)
+    bundle = get_registry().bundle(model_name)  # unknown or broken model: 404/503 before any work
+    runtime = bundle.runtime
     try:
         with _model_in_service(runtime):
-            reading = read_number(
-                runtime,
-                image,
-                touching=slot.touching_detector(),
-                not_a_digit_rule=slot.entry.get("not_a_digit"),
-            )
+            reading = read_number(runtime, image, touching=bundle.touching, not_a_digit_rule=bundle.not_a_digit_rule)
     except PreprocessError as error:
         raise preprocess_api_error(error) from error
     inputs = np.stack([piece.image for piece in reading.pieces])

@@ -44,7 +44,7 @@ def predict(server: Gunicorn, model: str | None = None) -> tuple[int, dict]:
 def test_a_corrupt_model_at_start_takes_out_only_itself(tiny_models_dir, tmp_path) -> None:
     models = copy_models(tiny_models_dir, tmp_path)
     corrupt_with_matching_hash(models, "knn")  # the default
-    (models / "ann_mcd.h5").write_bytes(b"\x00" * 64)  # no longer matches its sha256
+    (models / "ann_mcd.tflite").write_bytes(b"\x00" * 64)  # the served export no longer matches its sha256
 
     with ml_gunicorn(models, tmp_path / "server.log", DEFAULT_MODEL="knn") as server:
         body = wait_for_status(server, "/ready", 503)
@@ -60,10 +60,11 @@ def test_a_corrupt_model_at_start_takes_out_only_itself(tiny_models_dir, tmp_pat
 
 def test_a_model_file_deleted_while_serving(tiny_models_dir, tmp_path) -> None:
     models = copy_models(tiny_models_dir, tmp_path)
-    with ml_gunicorn(models, tmp_path / "server.log", DEFAULT_MODEL="knn") as server:
+    # One worker: the process that loaded a model is the one asked again after its files are gone.
+    with ml_gunicorn(models, tmp_path / "server.log", DEFAULT_MODEL="knn", WEB_CONCURRENCY="1") as server:
         wait_for_status(server, "/ready")
         assert predict(server, "ann")[0] == 200  # loaded now; ann_mcd never is
-        for name in ("knn.pkl", "ann.h5", "ann_mcd.h5"):
+        for name in ("knn.pkl", "ann.h5", "ann.tflite", "ann_mcd.h5", "ann_mcd.tflite"):
             (models / name).unlink()
 
         for model in (None, "knn", "ann"):

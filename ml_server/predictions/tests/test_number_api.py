@@ -122,9 +122,8 @@ def give_detector(models_dir, model: str, weights: dict) -> None:
 def test_the_models_detector_of_touching_digits_guides_the_reading(api_client, models_copy, drawn_number) -> None:
     committed = next(m for m in read_manifest(MODELS_DIR)["models"] if TOUCHING_WEIGHTS in m)
     give_detector(models_copy, "ann", committed[TOUCHING_WEIGHTS])
-    slot = get_registry().slot("ann")
-    detector = slot.touching_detector()
-    assert detector is not None and slot.touching_detector() is detector  # decoded once
+    detector = get_registry().bundle("ann").touching
+    assert detector is not None and get_registry().bundle("ann").touching is detector  # decoded once
     upload = SimpleUploadedFile("number.png", drawn_number.png, content_type="image/png")
     body = api_client.post("/predict/number", {"image": upload, "model": "ann"}, format="multipart").json()
     runtime = get_registry().get("ann")
@@ -141,5 +140,5 @@ def test_a_malformed_detector_is_logged_and_numbers_are_read_without_it(
     upload = SimpleUploadedFile("number.png", drawn_number.png, content_type="image/png")
     response = api_client.post("/predict/number", {"image": upload, "model": "ann"}, format="multipart")
     assert response.status_code == 200
-    assert get_registry().slot("ann").touching_detector() is None
+    assert get_registry().bundle("ann").touching is None
     assert "detector of touching digits ignored" in caplog.text

@@ -65,9 +65,9 @@ def test_metrics_count_requests_latency_errors_and_loaded_models(api_client) -> 
     text = response.content.decode()
     assert re.search(r'^ml_requests_total\{endpoint="predict",model="knn",status="200"\} [1-9]', text, re.M)
     assert re.search(r'^ml_request_duration_seconds_count\{endpoint="predict",model="knn"\} [1-9]', text, re.M)
-    assert re.search(r'^ml_request_duration_seconds_bucket\{endpoint="predict",model="knn",le="\+Inf"\}', text, re.M)
+    assert re.search(r'^ml_request_duration_seconds_bucket\{endpoint="predict",le="\+Inf",model="knn"\}', text, re.M)
     assert re.search(r'^ml_errors_total\{code="unknown_model",status="404"\} [1-9]', text, re.M)
-    assert re.search(r'^ml_model_loaded\{model="knn"\} 1$', text, re.M)
+    assert re.search(r'^ml_model_loaded\{model="knn"\} 1\.0$', text, re.M)
     assert re.search(r"^ml_models_loaded [1-9]", text, re.M)
     for line in text.splitlines():  # every sample line is `name{labels} number`
         assert line.startswith("#") or re.fullmatch(

@@ -1,0 +1,78 @@
+"""The minimal peer `make bench` measures the ml_server against: the FastAPI + LiteRT server a
+person would write in a few lines (decode the upload, resize to 28x28, one model call), run under
+gunicorn with uvicorn workers, as many as the ml_server has.
+
+It does far less than the ml_server (no centring by mass, no polarity, no not-a-digit, no JSON
+errors for bad input), which is the point: it is the floor a hand-written server sets.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Annotated
+
+import numpy as np
+from ai_edge_litert.interpreter import Interpreter
+from fastapi import FastAPI, File, Form, UploadFile
+from PIL import Image, ImageOps
+
+from scripts.services import ROOT, answers_http, stop_group
+from testsupport.servers import free_port
+
+app = FastAPI()
+MODELS_DIR = Path(os.environ.get("MODELS_DIR", ROOT / "models"))
+interpreter = Interpreter(model_path=str(MODELS_DIR / "cnn.tflite"), num_threads=1)
+interpreter.allocate_tensors()
+
+
+@app.get("/health")
+async def health() -> dict:
+    return {"status": "ok"}
+
+
+@app.post("/predict")
+async def predict(image: Annotated[UploadFile, File()], model: Annotated[str, Form()] = "cnn") -> dict:
+    picture = Image.open(io.BytesIO(await image.read())).convert("L").resize((28, 28))
+    pixels = np.asarray(ImageOps.invert(picture), dtype=np.float32)[None] / 255.0
+    interpreter.set_tensor(interpreter.get_input_details()[0]["index"], pixels)
+    interpreter.invoke()
+    probabilities = interpreter.get_tensor(interpreter.get_output_details()[0]["index"])[0]
+    return {"model": model, "digit": int(probabilities.argmax()), "probabilities": probabilities.tolist()}
+
+
+@contextlib.contextmanager
+def peer_server(*, workers: int, models_dir: Path, log: Path) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """This app under gunicorn with `workers` uvicorn workers on a free port; yields (base URL, master)."""
+    port = free_port()
+    command = [
+        *(sys.executable, "-m", "gunicorn", "bench.peer:app", "--worker-class", "uvicorn.workers.UvicornWorker"),
+        *("--workers", str(workers), "--bind", f"127.0.0.1:{port}", "--no-control-socket"),
+    ]
+    env = dict(os.environ) | {"MODELS_DIR": str(models_dir)}
+    with log.open("wb") as output:
+        process = subprocess.Popen(
+            command,
+            cwd=ROOT,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while not answers_http(base + "/health", ok_only=True):
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"the peer did not start; see {log}")
+            time.sleep(0.05)
+        yield base, process
+    finally:
+        stop_group(process)
