@@ -18,9 +18,9 @@ import numpy as np
 from digits.config import MODELS_DIR
 from digits.data import Mnist, load_mnist
 from digits.manifest import read_manifest, update_entry
-from digits.preprocess import normalize_digit_image, to_unit_range
+from digits.preprocess import to_unit_range
 from digits.runtime import Runtime, load_runtime
-from digits.synthetic import canvas_digit_set
+from digits.synthetic import canvas_digit_inputs
 
 DEFAULT_CANVAS_COUNT = 5000
 
@@ -56,8 +56,7 @@ def expected_calibration_error(probabilities: np.ndarray, labels: np.ndarray, *,
 
 def canvas_inputs(mnist: Mnist, *, count: int = DEFAULT_CANVAS_COUNT, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """The canvas-like evaluation set, already through the shared preprocessing."""
-    drawings, labels = canvas_digit_set(mnist.x_test, mnist.y_test, count=count, seed=seed)
-    return np.stack([normalize_digit_image(png) for png in drawings]), labels
+    return canvas_digit_inputs(mnist.x_test[:count], mnist.y_test[:count], seed=seed)
 
 
 def measure(

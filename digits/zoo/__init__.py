@@ -36,7 +36,7 @@ _SKLEARN = "digits.zoo.sklearn_models"
 ZOO: dict[str, ModelSpec] = {
     spec.name: spec
     for spec in (
-        ModelSpec("cnn", "Convolutional network", "keras", f"{_KERAS}:build_cnn", epochs=15),
+        ModelSpec("cnn", "Convolutional network", "keras", f"{_KERAS}:build_cnn", epochs=20),
         ModelSpec(
             "cnn_mcd",
             "Convolutional network, Monte-Carlo dropout",
