@@ -44,6 +44,15 @@ class Prediction:
     probabilities: np.ndarray  # (n, 10), rows sum to 1
     std: np.ndarray | None = None  # (n, 10) across Monte-Carlo passes
     predictive_entropy: np.ndarray | None = None  # (n,) of the mean probabilities, in nats
+    not_a_digit_score: np.ndarray | None = None  # (n,) 0..1 from a model with a not-a-digit output
+
+
+def split_outputs(output: np.ndarray) -> Prediction:
+    """A deterministic model's output as a Prediction: ten digit probabilities, and when the model
+    has an eleventh column (`NotADigitScore`), that column as the not-a-digit score."""
+    if output.shape[-1] == NUM_CLASSES + 1:
+        return Prediction(probabilities=output[:, :NUM_CLASSES], not_a_digit_score=output[:, NUM_CLASSES])
+    return Prediction(probabilities=output)
 
 
 class Runtime(Protocol):
@@ -107,7 +116,7 @@ class KerasRuntime:
     def predict(self, images: np.ndarray) -> Prediction:
         output = self._forward(_as_batch(images))
         if not self.uncertainty:
-            return Prediction(probabilities=output)
+            return split_outputs(output)
         mean = output.mean(axis=0)
         entropy = -(mean * np.log(np.clip(mean, 1e-12, None))).sum(axis=1)
         return Prediction(probabilities=mean, std=output.std(axis=0), predictive_entropy=entropy)
@@ -247,7 +256,7 @@ def load_keras_h5(data: bytes) -> Any:
     import h5py
     from keras.src.legacy.saving import legacy_h5_format
 
-    import digits.zoo.keras_models  # noqa: F401 - registers MCDropout for deserialisation
+    import digits.zoo.keras_models  # noqa: F401 - registers MCDropout and NotADigitScore for deserialisation
 
     with h5py.File(io.BytesIO(data), "r") as handle:
         return legacy_h5_format.load_model_from_hdf5(handle, compile=False)
