@@ -29,6 +29,7 @@ dev: install  ## both services with Django's runserver, DEBUG on, auto-reload
 
 models: install  ## fetch MNIST, retrain the whole zoo, rewrite models/ and models/manifest.json
 	$(PY) -m digits.train --out models
+	# the cnn's not-a-digit score is built into cnn.h5 here: any export of the .h5 (e.g. .tflite) comes after
 	$(PY) -m digits.novelty --models-dir models
 	$(PY) -m digits.pairs --models-dir models
 

@@ -115,7 +115,7 @@ def test_model_table_marks_the_default_and_shows_benchmark_latency(tmp_path) -> 
     bench.write_text('{"models": {"b": {"p50_ms": 1.234}}}')
     rows = model_table.model_table(manifest, tmp_path, model_table.bench_latencies(bench)).splitlines()[2:]
     assert rows[0].startswith("| Model A (default) | `a` | sklearn | - | - | 1.0 MiB | - | not measured yet |")
-    assert rows[1] == "| Model B | `b` | keras | 99.12 % | 98.00 % | missing | Monte-Carlo dropout | 1.2 ms |"
+    assert rows[1] == "| Model B | `b` | keras | 99.12 % | 98.00 % | missing | Monte-Carlo dropout | 1.2 ms | - | - |"
 
 
 def test_readme_without_the_table_markers_is_refused() -> None:

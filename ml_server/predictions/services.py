@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from digits.config import IMAGE_SIZE
-from digits.novelty import flag_not_a_digit
+from digits.notadigit import DECISION, not_a_digit_scores
 from digits.preprocess import PreprocessError
 from digits.runtime import Prediction
 from digits.segment import segment_digits
@@ -30,6 +30,7 @@ class DigitResult:
     confidence: float
     probabilities: list[float]
     not_a_digit: bool
+    not_a_digit_score: float  # 0..1, higher = less like a digit; above `DECISION` sets `not_a_digit`
     uncertainty: dict[str, Any] | None
     input: np.ndarray
 
@@ -51,12 +52,12 @@ def predict_digits(*, model_name: object | None, images: np.ndarray) -> Predicti
     except Exception as error:  # a model that loads but cannot run is out of service, not a 500
         logger.exception("model %s failed to predict", runtime.name)
         raise ModelUnavailableError(f"Model {runtime.name!r} failed to predict: {type(error).__name__}") from error
-    flags = flag_not_a_digit(batch, prediction, entry.get("not_a_digit"))
-    results = [_result(prediction, index, bool(flags[index]), batch[index]) for index in range(len(batch))]
+    scores = not_a_digit_scores(batch, prediction, entry.get("not_a_digit"))
+    results = [_result(prediction, index, float(scores[index]), batch[index]) for index in range(len(batch))]
     return PredictionBatch(runtime.name, results)
 
 
-def _result(prediction: Prediction, index: int, not_a_digit: bool, image: np.ndarray) -> DigitResult:
+def _result(prediction: Prediction, index: int, not_a_digit_score: float, image: np.ndarray) -> DigitResult:
     probabilities = np.asarray(prediction.probabilities[index], dtype=np.float64)
     probabilities = probabilities / probabilities.sum()
     digit = int(probabilities.argmax())
@@ -70,7 +71,8 @@ def _result(prediction: Prediction, index: int, not_a_digit: bool, image: np.nda
         digit=digit,
         confidence=float(probabilities[digit]),
         probabilities=probabilities.tolist(),
-        not_a_digit=not_a_digit,
+        not_a_digit=not_a_digit_score > DECISION,
+        not_a_digit_score=not_a_digit_score,
         uncertainty=uncertainty,
         input=image,
     )
