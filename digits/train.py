@@ -103,25 +103,14 @@ def save_model(spec: ModelSpec, model: Any, path: Path) -> None:
         joblib.dump(model, path, compress=3)
 
 
-def train_one(
-    spec: ModelSpec,
-    x: np.ndarray,
-    y: np.ndarray,
-    *,
-    epochs: int,
-    seed: int,
-    batch_size: int = BATCH_SIZE,
-    verbose: int = 2,
-    validation: tuple[np.ndarray, np.ndarray] | None = None,
-) -> Any:
+def train_one(spec: ModelSpec, x: np.ndarray, y: np.ndarray, *, seed: int, **keras_options: Any) -> Any:
+    """A fitted model of the spec; `keras_options` (epochs, batch_size, verbose, validation) go to
+    `fit_keras` and are ignored by scikit-learn models."""
     if spec.family == "keras":
         import keras
 
         keras.utils.set_random_seed(seed)
-        model = spec.build(seed)
-        return fit_keras(
-            model, x, y, epochs=epochs, seed=seed, batch_size=batch_size, verbose=verbose, validation=validation
-        )
+        return fit_keras(spec.build(seed), x, y, seed=seed, **keras_options)
     model = spec.build(seed)
     model.fit(x, y)
     return model
