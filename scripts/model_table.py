@@ -39,7 +39,8 @@ def calibration(metrics: dict[str, Any]) -> str:
     """Expected calibration error on MNIST test and on the canvas-like set, where measured."""
     if "mnist_test_ece" not in metrics:
         return "-"
-    return f"{metrics['mnist_test_ece']:.4f} / {metrics.get('canvas_ece', float('nan')):.4f}"
+    canvas = metrics.get("canvas_ece")
+    return f"{metrics['mnist_test_ece']:.4f} / " + ("-" if canvas is None else f"{canvas:.4f}")
 
 
 def bench_latencies(path: Path = BENCH_RESULTS) -> dict[str, float]:
