@@ -69,4 +69,5 @@ def canvas_digit_inputs(images: np.ndarray, labels: np.ndarray, *, seed: int = 0
     from digits.preprocess import normalize_digit_image
 
     drawings, labels = canvas_digit_set(images, labels, count=len(images), seed=seed)
-    return np.stack([normalize_digit_image(png) for png in drawings]), labels
+    inputs = np.array([normalize_digit_image(png) for png in drawings], dtype=np.float32)
+    return inputs.reshape(len(drawings), 28, 28), labels

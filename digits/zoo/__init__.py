@@ -19,6 +19,7 @@ class ModelSpec:
     builder: str  # "module:function"
     epochs: int = 0  # Keras only
     uncertainty: bool = False
+    calibrated: bool = False  # scikit-learn only: probabilities temperature-scaled on the validation split
 
     @property
     def file(self) -> str:
@@ -55,7 +56,7 @@ ZOO: dict[str, ModelSpec] = {
             epochs=20,
             uncertainty=True,
         ),
-        ModelSpec("rf", "Random forest", "sklearn", f"{_SKLEARN}:build_rf"),
+        ModelSpec("rf", "Random forest", "sklearn", f"{_SKLEARN}:build_rf", calibrated=True),
         ModelSpec("knn", "k-nearest neighbours", "sklearn", f"{_SKLEARN}:build_knn"),
         ModelSpec("svm", "Support vector machine", "sklearn", f"{_SKLEARN}:build_svm"),
     )
