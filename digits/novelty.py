@@ -34,7 +34,7 @@ import numpy as np
 from digits.arraycodec import encode_array
 from digits.config import MODELS_DIR, NUM_CLASSES
 from digits.data import VALIDATION_COUNT, VALIDATION_SEED, Mnist, load_mnist, validation_split
-from digits.evaluate import DEFAULT_CANVAS_COUNT, canvas_inputs, expected_calibration_error, predict_probabilities
+from digits.evaluate import DEFAULT_CANVAS_COUNT, canvas_inputs, measured_metrics
 from digits.manifest import read_manifest, sha256_file, update_entry
 from digits.negatives import FAMILY_NAMES, families, negative_inputs
 from digits.notadigit import DEFAULT_RULE, MODEL_SCORE, input_signals, model_signals, not_a_digit_scores
@@ -545,7 +545,8 @@ def _fit_own_score(models_dir: Path, entry: dict[str, Any], model: Any, data: Da
     saved = {**entry, "sha256": sha256_file(path)}
     runtime = load_runtime(models_dir, saved)
     rule["measured"] = rule_rates(runtime, rule, data.report) | {"how": _MODEL_HOW}
-    metrics = _calibration(runtime, data)
+    mnist_labels, canvas_labels = data.test_labels
+    metrics = measured_metrics(runtime, (data.report.mnist, mnist_labels), (data.report.canvas, canvas_labels))
     print(f"{entry['name']}: saved {path}; {metrics}; as served: {_summary(rule['measured'])}", flush=True)
     fitted_at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     return {
@@ -562,18 +563,6 @@ def _without_head(model: Any) -> Any:
     if model.outputs[0].shape[-1] == NUM_CLASSES:
         return model
     return keras.Model(model.inputs, model.get_layer("probabilities").output, name=model.name)
-
-
-def _calibration(runtime: Runtime, data: Data) -> dict[str, float]:
-    mnist_labels, canvas_labels = data.test_labels
-    mnist = predict_probabilities(runtime, data.report.mnist)
-    canvas = predict_probabilities(runtime, data.report.canvas)
-    return {
-        "mnist_test_accuracy": round(float((mnist.argmax(axis=1) == mnist_labels).mean()), 4),
-        "canvas_accuracy": round(float((canvas.argmax(axis=1) == canvas_labels).mean()), 4),
-        "mnist_test_ece": round(expected_calibration_error(mnist, mnist_labels), 4),
-        "canvas_ece": round(expected_calibration_error(canvas, canvas_labels), 4),
-    }
 
 
 def _summary(measured: dict[str, Any]) -> str:
