@@ -4,14 +4,16 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
-export PYTHONPATH := $(CURDIR)
 
 .PHONY: install install-dev run dev models evaluate bench test system-deps lint readme
 
-$(VENV)/.installed: requirements.txt
+# The project itself is installed editable (`digits`, `scripts`, `testsupport`, `bench`: see
+# pyproject.toml), so every folder imports them without PYTHONPATH.
+$(VENV)/.installed: requirements.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements.txt
+	$(PY) -m pip install --quiet --no-deps -e .
 	touch $@
 
 $(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt
@@ -31,7 +33,7 @@ models: install  ## fetch MNIST, retrain the whole zoo, rewrite models/ and mode
 	$(PY) -m digits.train --out models
 	# the cnn's not-a-digit score is built into cnn.h5 here: any export of the .h5 (e.g. .tflite) comes after
 	$(PY) -m digits.novelty --models-dir models
-	$(PY) -m digits.pairs --models-dir models
+	$(PY) -m digits.train_touching --models-dir models
 
 evaluate: install  ## re-measure the committed models
 	$(PY) -m digits.evaluate --models-dir models
@@ -45,8 +47,10 @@ system-deps:  ## Debian packages the tests use (chromium, postgresql, wrk, curl)
 test: install-dev system-deps  ## the whole suite (browser tests included), one pytest process per suite
 	bash scripts/test.sh
 
-lint: install-dev
+lint: install-dev  ## the checks make test starts with: ruff, ruff format, mypy
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(PY) -m mypy
 
 readme: install  ## rewrite README.md's model table from models/manifest.json
 	$(PY) -m scripts.model_table --write

@@ -3,7 +3,9 @@
 the same upload with the preprocessing, and then also the model and the not-a-digit signals,
 replaced by their results.
 
-    python -m bench.breakdown [--seconds 2]
+    cd ml_server && ../.venv/bin/python -m bench.breakdown [--seconds 2]
+
+(from the service's folder, as gunicorn runs it: the service's packages are not installed.)
 
 The differences between the rows are what each stage costs in the request; the load benchmark
 (`python -m bench`) measures the same requests through gunicorn and HTTP.
@@ -13,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import importlib.util
 import io
 import os
 import secrets
@@ -24,7 +27,6 @@ import numpy as np
 
 from bench.inprocess import Timing, time_calls
 from bench.uploads import CONTENT_TYPE, canvas_digit_upload, upload_body
-from digits.config import PROJECT_ROOT
 from digits.data import load_mnist
 from digits.preprocess import decode_image, normalize_digit_image
 
@@ -71,7 +73,8 @@ def replaced(module: Any, name: str, value: Any) -> Iterator[None]:
 
 def django_application() -> Callable:
     """The ml_server's WSGI application with its production settings (DEBUG off, unthrottled)."""
-    sys.path.insert(0, str(PROJECT_ROOT / "ml_server"))
+    if importlib.util.find_spec("config") is None:  # the service's packages live in its folder only
+        raise SystemExit("run this from the ml_server folder: cd ml_server && python -m bench.breakdown")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(50))
     os.environ.setdefault("PREDICT_THROTTLE_RATE", "1000000/s")
@@ -95,14 +98,14 @@ def measure(seconds: float) -> list[tuple[str, Timing]]:
     get_registry().get("cnn")
     assert predict() == 200 and health() == 200
     digit = normalize_digit_image(png)
-    batch = apis.predict_digits(model_name="cnn", images=digit[None])
+    batch = apis.classify_digits(model_name="cnn", images=digit[None])
     rows = [
         ("/health", time_calls(health, budget_s=seconds)),
         ("/predict, canvas PNG upload (cnn)", time_calls(predict, budget_s=seconds)),
     ]
     with replaced(inputs, "normalize_digit_image", lambda _image: digit):
         rows.append(("/predict, preprocessing replaced by its result", time_calls(predict, budget_s=seconds)))
-        with replaced(apis, "predict_digits", lambda **_: batch):
+        with replaced(apis, "classify_digits", lambda **_: batch):
             rows.append(("/predict, and the model and not-a-digit signals too", time_calls(predict, budget_s=seconds)))
     rows.append(("normalize_digit_image(PNG bytes) alone", time_calls(lambda: normalize_digit_image(png))))
     rows.append(("decode_image(PNG bytes) alone", time_calls(lambda: decode_image(png))))

@@ -7,7 +7,6 @@ import contextlib
 import json
 import os
 import secrets
-import socket
 import subprocess
 import time
 import urllib.error
@@ -18,7 +17,8 @@ from pathlib import Path
 
 import psutil
 
-from scripts.services import WSGI_APP, manage, service_command, services_from_env, stop_group, with_repo_on_path
+from scripts.services import WSGI_APP, manage, services_from_env
+from testsupport.servers import Gunicorn, free_port
 
 READY_TIMEOUT_S = 180.0
 POLL_S = 0.05
@@ -31,6 +31,10 @@ class RunningServer:
     process: subprocess.Popen[bytes]
     start_to_ready_s: float
     log: Path
+
+    @property
+    def port(self) -> int:
+        return int(self.base_url.rsplit(":", 1)[1])
 
     def rss_bytes(self) -> int:
         """Resident memory of the gunicorn master and all its workers."""
@@ -49,14 +53,8 @@ class Answer:
     seconds: float
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def server_env(*, port: int, models_dir: Path, workdir: Path) -> dict[str, str]:
-    env = with_repo_on_path(os.environ)
+    env = dict(os.environ)
     env.update(
         ML_SERVER_PORT=str(port),
         HOST="127.0.0.1",
@@ -97,32 +95,11 @@ def ml_server(
     env = server_env(port=port, models_dir=models_dir, workdir=workdir) | dict(extra_env or {})
     manage(service, env, "migrate", "--noinput", "--verbosity", "0")
     log = workdir / "ml_server.log"
-    base = f"http://127.0.0.1:{port}"
-    with log.open("wb") as output:
-        started = time.perf_counter()
-        process = subprocess.Popen(
-            service_command(service, host="127.0.0.1", dev=False, wsgi_app=wsgi_app),
-            cwd=service.folder,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+    started = time.perf_counter()
+    server = Gunicorn("ml_server", env, log, port=port, ready_path="/ready", wsgi_app=wsgi_app, timeout=READY_TIMEOUT_S)
     try:
-        while not _ready(base):
-            if process.poll() is not None:
-                raise RuntimeError(f"ml_server exited with code {process.returncode}; see {log}")
-            if time.perf_counter() - started > READY_TIMEOUT_S:
-                raise TimeoutError(f"ml_server was not ready within {READY_TIMEOUT_S:.0f} s; see {log}")
-            time.sleep(POLL_S)
-        yield RunningServer(base, process, time.perf_counter() - started, log)
+        server.start()
+        assert server.process is not None
+        yield RunningServer(server.url, server.process, time.perf_counter() - started, log)
     finally:
-        stop_group(process)
-
-
-def _ready(base: str) -> bool:
-    try:
-        return call(base + "/ready", timeout=2).status == 200
-    except (urllib.error.URLError, OSError):
-        return False
+        server.stop()

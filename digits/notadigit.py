@@ -56,8 +56,12 @@ def not_a_digit_scores(images: np.ndarray, prediction: Prediction, rule: dict[st
     ratio = np.zeros(len(prediction.probabilities))
     for name, threshold in thresholds.items():
         if name in signals:
-            ratio = np.maximum(ratio, signals[name] / max(float(threshold), 1e-9))
-    return ratio / (1.0 + ratio)
+            limit = float(threshold)
+            if limit > 0:
+                ratio = np.maximum(ratio, signals[name] / limit)
+            else:  # a threshold at or below zero: past it is as far past as can be
+                ratio = np.where(signals[name] > limit, np.inf, ratio)
+    return np.where(np.isinf(ratio), 1.0, ratio / (1.0 + np.where(np.isinf(ratio), 0.0, ratio)))
 
 
 def flag_not_a_digit(images: np.ndarray, prediction: Prediction, rule: dict[str, Any] | None) -> np.ndarray:

@@ -5,8 +5,8 @@
 Each number is 2 to 6 MNIST **test** digits (never seen in training) laid out on a wide 2:1
 canvas the way people write: random size, baseline wobble, random gaps, some boxes overlapping
 slightly and some pairs of digits touching, either polarity, encoded as PNG. Reading goes through
-`digits.segment.segment_digits` and the model, as `/predict/number` does, helped by the detector of
-touching digits stored in the model's manifest entry (`digits.pairs` fits it) unless
+`digits.reading.read_number`, the function `/predict/number` serves, helped by the detector of
+touching digits stored in the model's manifest entry (`digits.train_touching` fits it) unless
 `--no-touching-detector` is given.
 """
 
@@ -26,9 +26,10 @@ from scipy import ndimage
 from digits.config import MODELS_DIR
 from digits.data import Mnist, load_mnist
 from digits.manifest import read_manifest
-from digits.preprocess import INK_MASK_LEVEL, ImageInput, PreprocessError
-from digits.runtime import Prediction, Runtime, load_runtime
-from digits.segment import DigitPiece, TouchingDetector, segment_digits
+from digits.preprocess import INK_MASK_LEVEL, PreprocessError
+from digits.reading import read_number
+from digits.runtime import Runtime, load_runtime
+from digits.segment import TouchingDetector
 from digits.synthetic import digit_ink, paint_png, scale_ink
 from digits.touching import touching_detector
 
@@ -101,32 +102,6 @@ def number_set(images: np.ndarray, labels: np.ndarray, *, count: int, seed: int 
     return drawings
 
 
-def read_digits(
-    runtime: Runtime, image: ImageInput, touching: TouchingDetector | None = None
-) -> tuple[list[DigitPiece], Prediction]:
-    """The digits of a drawing, left to right, and the model's reading of them: segmentation guided
-    by the model (and the detector of touching digits, if any). Segmentation has read every piece
-    it returns; those readings are reused, unless the model's uncertainty is wanted too, or a piece
-    was never read (then every piece goes through the model again, in one batch)."""
-    readings: dict[bytes, np.ndarray] = {}
-
-    def classify(batch: np.ndarray) -> np.ndarray:
-        probabilities = runtime.predict(batch).probabilities
-        readings.update(zip((image.tobytes() for image in batch), probabilities, strict=True))
-        return probabilities
-
-    pieces = segment_digits(image, classify=classify, touching=touching)
-    known = [readings.get(piece.image.tobytes()) for piece in pieces]
-    if runtime.uncertainty or any(probabilities is None for probabilities in known):
-        return pieces, runtime.predict(np.stack([piece.image for piece in pieces]))
-    return pieces, Prediction(probabilities=np.stack(known))
-
-
-def read_number(runtime: Runtime, image: ImageInput, touching: TouchingDetector | None = None) -> str:
-    _, prediction = read_digits(runtime, image, touching)
-    return "".join(str(int(digit)) for digit in prediction.probabilities.argmax(axis=1))
-
-
 def evaluate_numbers(
     runtime: Runtime, mnist: Mnist, *, count: int = 1000, seed: int = 0, touching: TouchingDetector | None = None
 ) -> dict[str, Any]:
@@ -136,7 +111,7 @@ def evaluate_numbers(
     readings = []
     for drawing in drawings:
         try:
-            readings.append(read_number(runtime, drawing.png, touching))
+            readings.append(read_number(runtime, drawing.png, touching=touching).number)
         except PreprocessError:
             readings.append("")
     elapsed = time.perf_counter() - started

@@ -22,7 +22,7 @@ ImageInput = bytes | Image.Image | np.ndarray
 ALLOWED_FORMATS = frozenset({"PNG", "JPEG", "WEBP", "BMP"})
 MIN_CONTRAST = 0.08  # ink weaker than this against the background is taken for a blank image
 INK_MASK_LEVEL = 0.1  # ink level (0..1) that counts as part of the digit when cropping
-SPECK_FRACTION = 0.02  # blobs with less of the total ink than this are noise
+SPECK_INK_SHARE = 0.02  # blobs holding less than this share of the total ink are noise
 CENTRE_OF_MASS = 14.0  # where MNIST put the centre of mass, in pixel-index coordinates
 OPAQUE = 255  # alpha of a fully opaque pixel
 WORKING_SIDE = 112  # pictures whose shorter side is 2x this or more are averaged down toward it
@@ -52,7 +52,7 @@ class InvalidPixelsError(PreprocessError):
 
 def normalize_digit_image(image: ImageInput) -> np.ndarray:
     """Return the float32 (28, 28) MNIST-style input (white ink on black, 0..1) for one digit."""
-    return normalize_ink(extract_ink(_downscaled(image)))
+    return normalize_ink(extract_ink(working_picture(image)[0]))
 
 
 def decode_image(data: bytes) -> Image.Image:
@@ -143,7 +143,7 @@ def drop_specks(ink: np.ndarray) -> np.ndarray:
     if count == 1:
         return ink
     mass = ndimage.sum_labels(ink, labels, index=np.arange(1, count + 1))
-    keep = np.concatenate([[False], mass >= SPECK_FRACTION * mass.sum()])
+    keep = np.concatenate([[False], mass >= SPECK_INK_SHARE * mass.sum()])
     return np.where(keep[labels], ink, 0.0).astype(np.float32)
 
 
@@ -197,17 +197,28 @@ def _flattened(image: Image.Image) -> Image.Image:
     return image if image.mode == "L" else image.convert("L")
 
 
-def _downscaled(image: ImageInput) -> ImageInput:
-    """Big pictures box-averaged (in C) by a whole factor first, keeping the shorter side at least
-    WORKING_SIDE px: every later step costs in proportion to the pixels, and a digit that fills
-    the picture ends up 20 px tall anyway (a 280x280 canvas is read 2x2 averaged: 0.9 -> 0.6 ms).
-    A digit drawn small in a large photo keeps less detail: crop such photos to the digit."""
+def working_picture(image: ImageInput) -> tuple[ImageInput, int]:
+    """The picture every reader works on, and the whole factor it was box-averaged down by (1 when
+    it was not). Big pictures are averaged (in C) keeping the shorter side at least WORKING_SIDE px:
+    every later step costs in proportion to the pixels, and a digit that fills the picture ends up
+    20 px tall anyway. A digit drawn small in a large photo keeps less detail: crop such photos to
+    the digit. `digits.segment` works on the same picture, so a lone digit gets the same input."""
     if isinstance(image, (bytes, bytearray, memoryview)):
         image = decode_image(bytes(image))
-    if not isinstance(image, Image.Image):
-        return image
-    factor = min(image.size) // WORKING_SIDE
-    return _flattened(image).reduce(factor) if factor >= 2 else image
+    if isinstance(image, Image.Image):
+        factor = min(image.size) // WORKING_SIDE
+        return (_flattened(image).reduce(factor), factor) if factor >= 2 else (image, 1)
+    if isinstance(image, np.ndarray) and image.ndim >= 2:
+        factor = min(image.shape[:2]) // WORKING_SIDE
+        if factor < 2:
+            return image, 1
+        if image.ndim == 2 and image.dtype == np.uint8:  # as a decoded grey picture is
+            return Image.fromarray(image).reduce(factor), factor
+        grey = _to_grey(image)
+        picture = Image.fromarray(grey) if grey.dtype == np.uint8 else Image.fromarray(grey.astype(np.float32), "F")
+        reduced = picture.reduce(factor)
+        return (reduced if reduced.mode == "L" else np.asarray(reduced)), factor
+    return image, 1
 
 
 def _array_to_grey(array: np.ndarray) -> np.ndarray:

@@ -4,8 +4,8 @@
 picks the runtime by file suffix. Keras is imported only when a Keras model is loaded.
 
 A Keras model is served through TensorFlow Lite, converted in memory at load time from the `.h5`
-(which stays the source): one small image costs ~0.3 ms there against ~2-3 ms for a compiled
-TensorFlow function and ~50 ms for `model.predict` (`make bench` measures all three). The
+(which stays the source), because a small batch costs far less there than through a compiled
+TensorFlow function or `model.predict` (figures: docs/benchmarks.md, measured by `make bench`). The
 conversion is checked against the TensorFlow function on a probe batch; if it fails or differs,
 the TensorFlow function serves. `DIGITS_KERAS_ENGINE=tf` chooses the TensorFlow function outright.
 """
@@ -82,7 +82,7 @@ class SklearnRuntime:
 
 class KerasRuntime:
     """A Keras model called through TensorFlow Lite or one compiled TensorFlow function (never
-    `model.predict`, which costs tens of milliseconds per call in set-up alone).
+    `model.predict`, whose per-call set-up dwarfs a small batch's work: docs/benchmarks.md).
 
     A model with Monte-Carlo dropout is split at its first `MCDropout` layer: the deterministic
     trunk runs once, and the stochastic head runs on the trunk's output repeated `mc_samples`

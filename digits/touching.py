@@ -1,6 +1,6 @@
 """The detector of touching digits: how likely a group of strokes is to hold several digits.
 
-`digits.segment` asks it of every group it reads with a classifier; `digits.pairs` fits it and
+`digits.segment` asks it of every group it reads with a classifier; `digits.train_touching` fits it and
 stores it under `touching_digits` in a model's manifest entry. It is a tiny convolutional network
 (two 3x3 convolutions with 2x2 max pooling, then one hidden layer that also sees the group's shape
 facts, `_Crop.shape_facts` in `digits.segment`), run here in NumPy: no framework is loaded to
@@ -20,7 +20,7 @@ from digits.arraycodec import decode_array, encode_array
 from digits.config import IMAGE_SIZE
 from digits.segment import SHAPE_FACTS, TouchingDetector
 
-RULE_KEY = "touching_digits"  # the manifest entry's field that holds the fitted detector
+MANIFEST_KEY = "touching_digits"  # the manifest entry's field that holds the fitted detector's weights
 KERNEL = 3  # side of both convolutions' kernels
 POOLED_SIDE = ((IMAGE_SIZE - KERNEL + 1) // 2 - KERNEL + 1) // 2  # side of the second pooled map (5)
 Weights = list[np.ndarray]  # kernel, bias, kernel, bias, dense, bias, output, bias (Keras's order)
@@ -28,13 +28,13 @@ Weights = list[np.ndarray]  # kernel, bias, kernel, bias, dense, bias, output, b
 
 def touching_detector(entry: dict[str, Any]) -> TouchingDetector | None:
     """The detector stored in a model's manifest entry, or None when it has none."""
-    rule = entry.get(RULE_KEY)
-    return None if rule is None else detector_from_rule(rule)
+    stored = entry.get(MANIFEST_KEY)
+    return None if stored is None else detector_from_weights(stored)
 
 
-def detector_from_rule(rule: dict[str, Any]) -> TouchingDetector:
-    """The detector a stored rule describes; ValueError when its parameters are malformed."""
-    weights = decode_weights(rule)
+def detector_from_weights(stored: dict[str, Any]) -> TouchingDetector:
+    """The detector whose stored weights these are; ValueError when they are malformed."""
+    weights = decode_weights(stored)
 
     def several_digits(images: np.ndarray, facts: np.ndarray) -> np.ndarray:
         return _forward(weights, images, facts)
@@ -43,22 +43,22 @@ def detector_from_rule(rule: dict[str, Any]) -> TouchingDetector:
 
 
 def encode_weights(weights: Weights) -> dict[str, Any]:
-    """Parameters as float16 base64 with their shapes (what a rule stores)."""
+    """Parameters as float16 base64 with their shapes (what the manifest stores)."""
     flat = np.concatenate([np.asarray(w, dtype=np.float32).ravel() for w in weights])
     return {"shapes": [list(np.shape(w)) for w in weights], "weights": encode_array(flat)}
 
 
-def decode_weights(rule: dict[str, Any]) -> Weights:
+def decode_weights(stored: dict[str, Any]) -> Weights:
     """The stored parameters, checked to fit the network's layout and to be finite numbers."""
     try:
-        shapes = [tuple(int(n) for n in shape) for shape in rule["shapes"]]
-        flat = decode_array(rule["weights"])
+        shapes = [tuple(int(n) for n in shape) for shape in stored["shapes"]]
+        flat = decode_array(stored["weights"])
     except (KeyError, TypeError, ValueError) as error:
-        raise ValueError(f"{RULE_KEY}: unreadable parameters ({error})") from error
+        raise ValueError(f"{MANIFEST_KEY}: unreadable parameters ({error})") from error
     _check_layout(shapes)
     sizes = [math.prod(shape) for shape in shapes]
     if flat.size != sum(sizes) or not np.isfinite(flat).all():
-        raise ValueError(f"{RULE_KEY}: expected {sum(sizes)} finite parameters, found {flat.size}")
+        raise ValueError(f"{MANIFEST_KEY}: expected {sum(sizes)} finite parameters, found {flat.size}")
     pieces = np.split(flat, np.cumsum(sizes)[:-1])
     return [piece.reshape(shape) for piece, shape in zip(pieces, shapes, strict=True)]
 
@@ -66,7 +66,7 @@ def decode_weights(rule: dict[str, Any]) -> Weights:
 def _check_layout(shapes: list[tuple[int, ...]]) -> None:
     """Shapes must chain: 1 input channel, f1 then f2 filters, a hidden layer of n units, 1 output."""
     if len(shapes) != 8 or len(shapes[0]) != 4 or len(shapes[2]) != 4 or len(shapes[4]) != 2:
-        raise ValueError(f"{RULE_KEY}: expected 8 arrays (two convolutions, two dense layers)")
+        raise ValueError(f"{MANIFEST_KEY}: expected 8 arrays (two convolutions, two dense layers)")
     filters1, filters2, units = shapes[0][3], shapes[2][3], shapes[4][1]
     expected = [
         (KERNEL, KERNEL, 1, filters1),
@@ -79,7 +79,7 @@ def _check_layout(shapes: list[tuple[int, ...]]) -> None:
         (1,),
     ]
     if shapes != expected:
-        raise ValueError(f"{RULE_KEY}: shapes {shapes} do not chain as {expected}")
+        raise ValueError(f"{MANIFEST_KEY}: shapes {shapes} do not chain as {expected}")
 
 
 def _forward(weights: Weights, images: np.ndarray, facts: np.ndarray) -> np.ndarray:

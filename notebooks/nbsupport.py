@@ -1,7 +1,6 @@
 """Plumbing the three notebooks share: find the project, read quick mode, load the zoo, draw digits.
 
-Importing this module puts the project root on `sys.path`, because a notebook's kernel starts in
-`notebooks/` and the `digits` package lives one level up.
+The `digits` library is imported as installed (`pip install -e .`, done by `make install`).
 """
 
 from __future__ import annotations
@@ -9,7 +8,6 @@ from __future__ import annotations
 import atexit
 import os
 import shutil
-import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,13 +16,9 @@ from typing import Any
 import matplotlib.pyplot as plt
 import numpy as np
 
-ROOT = next(p for p in (Path.cwd(), *Path.cwd().parents) if (p / "digits" / "__init__.py").is_file())
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-from digits.config import MODELS_DIR  # noqa: E402 - needs the path set above
-from digits.manifest import ManifestError, read_manifest  # noqa: E402
-from digits.runtime import Runtime, load_runtime  # noqa: E402
+from digits.config import MODELS_DIR
+from digits.manifest import ManifestError, read_manifest
+from digits.runtime import Runtime, load_runtime
 
 QUICK = os.environ.get("DIGITS_QUICK", "").strip().lower() not in ("", "0", "false", "no")
 """`DIGITS_QUICK=1` shrinks data and epochs so each notebook runs in seconds under `make test`."""

@@ -13,23 +13,17 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import socket
 import tempfile
 import urllib.request
 from pathlib import Path
 
 import psutil
 
-from scripts.services import ROOT, Service, manage, services_from_env, serving, with_repo_on_path
+from scripts.services import ROOT, Service, manage, services_from_env
+from testsupport.servers import free_port, gunicorn
 
 EXAMPLE = ROOT / "docs" / "examples" / "seven-pixels.json"
 MIB = 1024 * 1024
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def post_json(url: str, body: dict) -> dict:
@@ -67,20 +61,20 @@ def exercise(service: Service, base: str) -> dict:
 
 def measure(service_name: str, port: int) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
-        env = with_repo_on_path(
-            {
-                **os.environ,
-                "SECRET_KEY": os.environ.get("SECRET_KEY", "measure-memory-only-" + "x" * 40),
-                "DEBUG": "0",
-                "DATABASE_URL": f"sqlite:///{Path(tmp) / 'db.sqlite3'}",
-                "ML_SERVER_PORT": str(port),
-                "USER_SERVER_PORT": str(port),
-            }
-        )
+        env = {
+            **os.environ,
+            "SECRET_KEY": os.environ.get("SECRET_KEY", "measure-memory-only-" + "x" * 40),
+            "DEBUG": "0",
+            "DATABASE_URL": f"sqlite:///{Path(tmp) / 'db.sqlite3'}",
+            "ML_SERVER_PORT": str(port),
+            "USER_SERVER_PORT": str(port),
+        }
         service = {s.name: s for s in services_from_env(env)}[service_name]
         if service.migrates:
             manage(service, env, "migrate", "--noinput", "--verbosity", "0")
-        with serving(service, env=env, ready_path="ready" if service.migrates else "health") as base:
+        ready_path = "/ready" if service.migrates else "/health"
+        with gunicorn(service.name, env=env, log=Path(tmp) / "server.log", port=port, ready_path=ready_path) as server:
+            base = server.url + "/"
             before = {p.pid: p.memory_info().rss for p in gunicorn_processes(port)}
             answers = exercise(service, base)
             processes = gunicorn_processes(port)

@@ -27,7 +27,6 @@ from scripts.services import (
     service_command,
     services_from_env,
     signal_group,
-    with_repo_on_path,
 )
 
 SECRET_KEY_FILE = ROOT / ".secret_key"
@@ -65,8 +64,8 @@ def ensure_secret_key(path: Path = SECRET_KEY_FILE) -> str:
 
 
 def service_env(env: Mapping[str, str], *, host: str, services: Sequence[Service], dev: bool) -> dict[str, str]:
-    """The environment both services share: ports, host, DEBUG, secret, and the repository on the path."""
-    result = with_repo_on_path(env)
+    """The environment both services share: ports, host, DEBUG and secret."""
+    result = dict(env)
     result.update(
         HOST=host,
         ML_SERVER_PORT=str(services[0].port),

@@ -1,6 +1,6 @@
 """The two Django services as processes: where they live, how each is started, when it answers.
 
-Shared by `make run` (scripts/run.py) and by the tests and tools that need a real server.
+Shared by `make run` (scripts/run.py) and by `testsupport.servers`, which starts them for tests and benchmarks.
 """
 
 from __future__ import annotations
@@ -10,10 +10,9 @@ import os
 import signal
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -60,12 +59,6 @@ def service_command(service: Service, *, host: str, dev: bool, wsgi_app: str = W
     ]
 
 
-def with_repo_on_path(env: Mapping[str, str]) -> dict[str, str]:
-    result = dict(env)
-    result["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH", "")]))
-    return result
-
-
 def manage(service: Service, env: Mapping[str, str], *args: str) -> None:
     """`python manage.py ARGS` in the service's folder; a failure stops the caller with its message."""
     command = [sys.executable, "manage.py", *args]
@@ -97,29 +90,3 @@ def answers_http(url: str, *, ok_only: bool = False) -> bool:
         return not ok_only
     except (urllib.error.URLError, OSError):
         return False
-
-
-@contextlib.contextmanager
-def serving(
-    service: Service, *, env: Mapping[str, str], ready_path: str = "health", timeout: float = 180.0
-) -> Iterator[str]:
-    """Run one service under gunicorn on 127.0.0.1 until the block ends; yields its base URL."""
-    process = subprocess.Popen(
-        service_command(service, host="127.0.0.1", dev=False),
-        cwd=service.folder,
-        env=with_repo_on_path(env),
-        stdin=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    base = service.url("127.0.0.1")
-    try:
-        deadline = time.monotonic() + timeout
-        while not answers_http(base + ready_path, ok_only=True):
-            if process.poll() is not None:
-                raise RuntimeError(f"{service.name} exited with code {process.returncode} before answering")
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"{service.name} did not answer {base + ready_path} within {timeout:.0f} s")
-            time.sleep(0.2)
-        yield base
-    finally:
-        stop_group(process)

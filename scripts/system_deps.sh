@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
-# Debian packages the test suite needs beyond Python: Chromium (browser tests), PostgreSQL (feedback
-# database tests), wrk (benchmark) and curl (README examples). Each is installed only when missing,
+# Debian packages the test suite needs beyond Python: Chromium (browser tests), npm (the browser tests
+# install axe-core with it), PostgreSQL (feedback database tests), redis-server (throwaway Redis for
+# tests), wrk (benchmark) and curl (README examples). Each is installed only when missing,
 # and only where installing is possible: as root, or with password-less sudo on CI.
 set -euo pipefail
 
 missing=()
 [[ -x /usr/bin/chromium ]] || missing+=(chromium)
+command -v npm >/dev/null || missing+=(npm)
 command -v pg_ctl >/dev/null || compgen -G '/usr/lib/postgresql/*/bin/pg_ctl' >/dev/null || missing+=(postgresql)
+command -v redis-server >/dev/null || missing+=(redis-server)
 command -v wrk >/dev/null || missing+=(wrk)
 command -v curl >/dev/null || missing+=(curl)
 ((${#missing[@]})) || exit 0

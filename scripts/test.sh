@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
-# The whole test suite, one pytest process per suite (each Django service has its own settings
-# module), every suite run even when an earlier one fails; fails when any suite fails. Every suite
-# has tests, so pytest's "no tests collected" (exit 5) is a failure like any other.
+# The whole test suite: lint, format and type checks, then one pytest process per suite (each Django
+# service has its own settings module), every step run even when an earlier one fails; fails when any
+# step fails. Every suite has tests, so pytest's "no tests collected" (exit 5) is a failure like any
+# other. The project is installed (`pip install -e .`), so nothing here sets PYTHONPATH.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 py=${PY:-$root/.venv/bin/python}
-export PYTHONPATH=$root${PYTHONPATH:+:$PYTHONPATH}
 
 failed=()
 logs=$(mktemp -d)
@@ -28,6 +28,9 @@ count() {  # count WORD: the sum of "N WORD" over every suite's closing pytest l
     grep -hoE "^=+ .*[0-9]+ $1" "$logs"/*.log | grep -oE "[0-9]+ $1" | awk '{n += $1} END {print n + 0}'
 }
 
+suite ruff . "$py" -m ruff check .
+suite ruff-format . "$py" -m ruff format --check .
+suite mypy . "$py" -m mypy  # files and settings: [tool.mypy] in pyproject.toml
 suite digits . "$py" -m pytest digits
 suite ml_server ml_server "$py" -m pytest
 suite user_server user_server "$py" -m pytest

@@ -3,10 +3,6 @@
 
 import os
 import sys
-from pathlib import Path
-
-SERVICE_DIR = Path(__file__).resolve().parent
-sys.path.insert(0, str(SERVICE_DIR))
 
 
 def main() -> None:

@@ -41,7 +41,7 @@ def wrapped_module(monkeypatch):
     import predictions.apis as apis
     import predictions.inputs as inputs
 
-    originals = (apis.predict_digits, inputs.normalize_digit_image)
+    originals = (apis.classify_digits, inputs.normalize_digit_image)
 
     def load_with(replaced: str):
         monkeypatch.setenv("BENCH_REPLACED", replaced)
@@ -49,18 +49,18 @@ def wrapped_module(monkeypatch):
         return importlib.import_module("bench.stages_replaced")
 
     yield load_with, apis, inputs, originals
-    apis.predict_digits, inputs.normalize_digit_image = originals
+    apis.classify_digits, inputs.normalize_digit_image = originals
     sys.modules.pop("bench.stages_replaced", None)
 
 
 def test_the_wrapped_application_replaces_only_the_named_stages(wrapped_module):
-    load_with, apis, inputs, (predict_digits, normalize) = wrapped_module
+    load_with, apis, inputs, (classify_digits, normalize) = wrapped_module
     module = load_with("preprocessing")
     assert inputs.normalize_digit_image is not normalize
-    assert apis.predict_digits is predict_digits
+    assert apis.classify_digits is classify_digits
     assert callable(module.application)
     load_with("preprocessing,model")
-    assert apis.predict_digits is not predict_digits
+    assert apis.classify_digits is not classify_digits
 
 
 def test_an_unknown_stage_is_refused(wrapped_module):

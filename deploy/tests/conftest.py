@@ -4,13 +4,13 @@
 from __future__ import annotations
 
 import re
-import socket
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from scripts.services import ROOT
+from testsupport.servers import free_port as free_port_of_testsupport
 
 # os.environ.get("X"), os.environ["X"], os.environ.setdefault("X"), env_bool("X"), _path_from_env("X") ...
 # (os.environ only: a WSGI `environ` holds request fields, not settings).
@@ -21,13 +21,6 @@ ENV_READ = re.compile(
 IMPLICIT = {"dj_database_url.config(": "DATABASE_URL"}
 # Where each service's code lives (the ml_server also runs the digits library).
 SERVICE_SOURCES = {"ml_server": ("ml_server", "digits"), "user_server": ("user_server",)}
-
-
-def pick_free_port() -> int:
-    """A port nothing listens on right now (the OS picks it, so parallel runs do not collide)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def settings_read(service: str) -> set[str]:
@@ -45,7 +38,7 @@ def settings_read(service: str) -> set[str]:
 
 @pytest.fixture
 def free_port() -> Callable[[], int]:
-    return pick_free_port
+    return free_port_of_testsupport
 
 
 @pytest.fixture(scope="session")

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from scripts.services import ROOT, manage, services_from_env, serving, with_repo_on_path
+from scripts.services import ROOT, manage, services_from_env
+from testsupport.servers import free_port, gunicorn
 
-from .conftest import pick_free_port
 from .readme import EXAMPLE_BASE, README, CurlExample, curl_examples, matches
 
 EXAMPLES = curl_examples(README.read_text())
@@ -30,22 +30,21 @@ pytestmark = [
 def ml_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """Base URL of an ml_server serving the committed models, as `make run` starts it."""
     database = tmp_path_factory.mktemp("feedback") / "db.sqlite3"
-    port = pick_free_port()
-    env = with_repo_on_path(
-        {
-            **os.environ,
-            "SECRET_KEY": "readme-examples-test-" + "k" * 40,
-            "DEBUG": "0",
-            "DATABASE_URL": f"sqlite:///{database}",
-            "ML_SERVER_PORT": str(port),
-            "MODELS_DIR": str(ROOT / "models"),
-            "DEFAULT_MODEL": "cnn",
-        }
-    )
+    port = free_port()
+    env = {
+        **os.environ,
+        "SECRET_KEY": "readme-examples-test-" + "k" * 40,
+        "DEBUG": "0",
+        "DATABASE_URL": f"sqlite:///{database}",
+        "ML_SERVER_PORT": str(port),
+        "MODELS_DIR": str(ROOT / "models"),
+        "DEFAULT_MODEL": "cnn",
+    }
     service, _ = services_from_env(env)
     manage(service, env, "migrate", "--noinput", "--verbosity", "0")
-    with serving(service, env=env, ready_path="ready") as base:
-        yield base
+    log = database.with_name("ml_server.log")
+    with gunicorn("ml_server", env=env, log=log, port=port, ready_path="/ready") as server:
+        yield server.url + "/"
 
 
 @pytest.mark.parametrize("example", EXAMPLES, ids=[f"{i:02d}-{e.name}" for i, e in enumerate(EXAMPLES)])

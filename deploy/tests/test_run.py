@@ -67,7 +67,7 @@ def test_a_taken_port_is_refused_before_anything_starts(free_port) -> None:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        env = {**os.environ, "PYTHONPATH": str(ROOT), "ML_SERVER_PORT": str(port), "USER_SERVER_PORT": str(free_port())}
+        env = {**os.environ, "ML_SERVER_PORT": str(port), "USER_SERVER_PORT": str(free_port())}
         result = subprocess.run(
             [sys.executable, "-m", "scripts.run"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
         )
@@ -82,7 +82,7 @@ def test_port_problem_is_none_for_a_free_port(free_port) -> None:
 
 def test_the_same_port_for_both_services_is_refused(free_port) -> None:
     port = str(free_port())
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "ML_SERVER_PORT": port, "USER_SERVER_PORT": port}
+    env = {**os.environ, "ML_SERVER_PORT": port, "USER_SERVER_PORT": port}
     result = subprocess.run(
         [sys.executable, "-m", "scripts.run"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
     )
@@ -135,7 +135,7 @@ def test_sigterm_stops_both_services_and_every_worker_they_forked(tmp_path: Path
     supervisor = subprocess.Popen(
         [sys.executable, "-c", SUPERVISOR, SERVICE_WITH_STUBBORN_WORKER, str(pid_file)],
         cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        env={**os.environ},
     )
     assert wait_until(lambda: pid_file.exists() and len(pid_file.read_text().split()) == 4)
     pids = [int(pid) for pid in pid_file.read_text().split()]
@@ -159,7 +159,6 @@ def test_make_run_serves_both_services_and_sigterm_leaves_no_process(tmp_path: P
     ml_port, page_port = free_port(), free_port()
     env = {
         **os.environ,
-        "PYTHONPATH": str(ROOT),
         "ML_SERVER_PORT": str(ml_port),
         "USER_SERVER_PORT": str(page_port),
         "SECRET_KEY": "make-run-test-" + "s" * 40,  # leaves the developer's .secret_key alone

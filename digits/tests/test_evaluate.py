@@ -4,7 +4,7 @@ import pytest
 from digits.config import MODELS_DIR
 from digits.evaluate import expected_calibration_error, main
 from digits.manifest import read_manifest, write_manifest
-from digits.touching import RULE_KEY as TOUCHING_RULE
+from digits.touching import MANIFEST_KEY as TOUCHING_WEIGHTS
 from digits.train import main as train_main
 
 
@@ -39,9 +39,9 @@ def test_numbers_are_read_with_the_entrys_detector_of_touching_digits(tmp_path, 
     arguments = ["--models-dir", str(tmp_path), "--canvas-count", "10", "--numbers", "5"]
     assert main(arguments) == 0
     assert "detector of touching digits: none" in capsys.readouterr().out
-    committed = next(m for m in read_manifest(MODELS_DIR)["models"] if TOUCHING_RULE in m)
+    committed = next(m for m in read_manifest(MODELS_DIR)["models"] if TOUCHING_WEIGHTS in m)
     manifest = read_manifest(tmp_path)
-    manifest["models"][0][TOUCHING_RULE] = committed[TOUCHING_RULE]
+    manifest["models"][0][TOUCHING_WEIGHTS] = committed[TOUCHING_WEIGHTS]
     write_manifest(tmp_path, manifest)
     assert main(arguments) == 0
     numbers_line = next(line for line in capsys.readouterr().out.splitlines() if "numbers:" in line)

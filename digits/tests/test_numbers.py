@@ -15,14 +15,12 @@ from digits.numbers import (
     evaluate_numbers,
     main,
     number_set,
-    read_digits,
     score_numbers,
 )
-from digits.pairs import main as pairs_main
 from digits.preprocess import extract_ink
 from digits.runtime import SklearnRuntime
-from digits.segment import segment_digits
 from digits.train import main as train_main
+from digits.train_touching import main as train_touching_main
 from digits.zoo import ZOO
 
 BAR_WIDTHS = (2, 6, 10, 14, 18)  # stand-in digit k is a bar this wide and 20 high: its label shows in its box
@@ -109,37 +107,14 @@ def test_the_command_line_reads_numbers_with_a_model_from_a_models_folder(tmp_pa
     assert "exact_match=" in capsys.readouterr().out
 
 
-class CountingRuntime:
-    """A runtime that counts the images it is asked to classify."""
-
-    uncertainty = False
-
-    def __init__(self, runtime: SklearnRuntime) -> None:
-        self.runtime, self.name, self.family, self.images = runtime, runtime.name, runtime.family, 0
-
-    def predict(self, images: np.ndarray):
-        self.images += len(images)
-        return self.runtime.predict(images)
-
-
-def test_reading_a_number_reuses_the_readings_segmentation_made(mnist):
-    model = ZOO["knn"].build()
-    model.fit(mnist.x_train[:600].astype(np.float32) / 255.0, mnist.y_train[:600])
-    runtime = CountingRuntime(SklearnRuntime("knn", model))
-    (drawing,) = number_set(mnist.x_test, mnist.y_test, count=1, seed=5)
-    pieces, prediction = read_digits(runtime, drawing.png)
-    segmenting_only = CountingRuntime(runtime.runtime)
-    segment_digits(drawing.png, classify=lambda batch: segmenting_only.predict(batch).probabilities)
-    assert runtime.images == segmenting_only.images  # no second pass over the pieces
-    expected = runtime.runtime.predict(np.stack([piece.image for piece in pieces])).probabilities
-    np.testing.assert_allclose(prediction.probabilities, expected)
-
-
 def test_the_command_line_uses_the_entrys_detector_of_touching_digits_unless_told_not_to(tmp_path, capsys):
     tiny = ["--limit", "300", "--test-limit", "100", "--canvas-count", "20", "--quiet"]
     train_main(["--models", "knn", "--out", str(tmp_path), *tiny])
     assert (
-        pairs_main(["--models-dir", str(tmp_path), "--model", "knn", "--numbers", "40", "--measure-numbers", "5"]) == 0
+        train_touching_main(
+            ["--models-dir", str(tmp_path), "--model", "knn", "--numbers", "40", "--measure-numbers", "5"]
+        )
+        == 0
     )
     capsys.readouterr()
     for flags, used in (([], True), (["--no-touching-detector"], False)):

@@ -20,17 +20,11 @@ from digits.preprocess import (
     extract_ink,
     normalize_digit_image,
 )
-from digits.segment import (
-    MIN_PIECE_PENS,
-    SHAPE_FACTS,
-    WIDE_COST,
-    DigitPiece,
-    TooManyDigitsError,
-    _Crop,
-    _read,
-    segment_digits,
-    whole_groups,
-)
+from digits.segment import SHAPE_FACTS, DigitPiece, TooManyDigitsError, segment_digits, whole_groups
+from digits.segment.crop import Crop
+from digits.segment.cutting import lattice, seams
+from digits.segment.scoring import _read
+from digits.segment.tuning import MIN_PIECE_PENS, WIDE_COST
 
 PEN = 10
 Box = tuple[int, int, int, int]
@@ -124,8 +118,9 @@ def test_touching_digits_are_cut_where_the_ink_is_thinnest():
     draw.line([(178, 120), (212, 120)], fill=0, width=PEN)  # a joining stroke between the rings
     assert components(image) == 1
     left, right = segment_digits(png(image))
+    # The canvas is read averaged down 2x, as /predict reads it: box edges land on even pixels.
     assert left.box[0] == 100 and 180 <= left.box[0] + left.box[2] <= 212
-    assert 178 <= right.box[0] <= 210 and right.box[0] + right.box[2] == 291
+    assert 178 <= right.box[0] <= 210 and abs(right.box[0] + right.box[2] - 291) <= 1
 
 
 def template_classifier(templates: dict[int, np.ndarray]) -> Callable[[np.ndarray], np.ndarray]:
@@ -188,22 +183,26 @@ def test_both_polarities_give_the_same_pieces():
     light_on_dark = segment_digits(png(ImageOps.invert(image)))
     assert [p.box for p in dark_on_light] == [p.box for p in light_on_dark]
     for a, b in zip(dark_on_light, light_on_dark, strict=True):
-        np.testing.assert_allclose(a.image, b.image, atol=1e-5)
+        # The picture is averaged down to whole grey levels, and x and 255 - x may round apart.
+        np.testing.assert_allclose(a.image, b.image, atol=2 / 255)
 
 
-def test_a_single_digit_is_normalized_exactly_as_predict_normalizes_it():
-    image, draw = blank(200, 200)  # under 2 x WORKING_SIDE: /predict reads it at full size too
-    seven(draw, 60, 40)
+@pytest.mark.parametrize("side", [200, 280, 500])  # under 2 x WORKING_SIDE, and pictures /predict averages down
+def test_a_single_digit_is_normalized_exactly_as_predict_normalizes_it(side):
+    image, draw = blank(side, side)
+    seven(draw, side // 3, side // 5, w=side // 3, h=side // 2)
     (piece,) = segment_digits(png(image))
+    # The same float32 arithmetic on the same pixels: only rounding may differ.
     np.testing.assert_allclose(piece.image, normalize_digit_image(png(image)), atol=1e-6)
 
 
-def test_on_a_big_canvas_a_single_digit_is_nearly_what_predict_sees():
-    image, draw = blank(280, 280)  # /predict averages this one 2x2 first; segmentation keeps full size
-    seven(draw, 90, 60)
-    (piece,) = segment_digits(png(image))
-    assert 2 * WORKING_SIDE <= 280
-    assert np.abs(piece.image - normalize_digit_image(png(image))).max() < 0.05
+def test_on_a_picture_averaged_down_boxes_are_in_the_drawings_own_pixels():
+    image, draw = blank(561, 281)  # averaged down 2x, with a row and a column left over
+    boxes = [one(draw, 100, 70), zero(draw, 200, 70), seven(draw, 480, 150)]
+    assert 2 * WORKING_SIDE <= 281
+    pieces = segment_digits(png(image))
+    assert_boxes_close(pieces, boxes)
+    assert all(x + w <= 561 and y + h <= 281 for x, y, w, h in (piece.box for piece in pieces))
 
 
 def test_pil_images_and_arrays_are_accepted():
@@ -273,13 +272,13 @@ def test_a_short_digit_touching_a_tall_one_is_judged_by_the_other_digits_height(
     assert_boxes_close(pieces, boxes)
 
 
-def ink_crop(image: Image.Image, reference: float = np.inf) -> _Crop:
+def ink_crop(image: Image.Image, reference: float = np.inf) -> Crop:
     """All the ink of a drawing as one group, the way `segment_digits` crops it."""
     ink = extract_ink(png(image))
     mask = ink > INK_MASK_LEVEL
     rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
     window = np.s_[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
-    return _Crop(np.where(mask, ink, 0.0)[window], mask[window], int(cols[0]), int(rows[0]), reference)
+    return Crop(np.where(mask, ink, 0.0)[window], mask[window], int(cols[0]), int(rows[0]), reference)
 
 
 def test_no_candidate_piece_is_a_slice_of_a_stroke():
@@ -287,9 +286,9 @@ def test_no_candidate_piece_is_a_slice_of_a_stroke():
     image, draw = blank()
     draw.ellipse([100, 60, 230, 180], outline=0, width=30)
     crop = ink_crop(image)
-    lattice = crop.lattice()
-    assert lattice.pieces
-    assert min(piece.box[2] for piece in lattice.pieces) >= MIN_PIECE_PENS * crop.pen_width()
+    pieces = lattice(crop).pieces
+    assert pieces
+    assert min(piece.box[2] for piece in pieces) >= MIN_PIECE_PENS * crop.pen_width()
 
 
 def test_a_piece_wider_than_the_numbers_digits_are_tall_is_less_plausible():
@@ -309,7 +308,7 @@ def test_a_seam_follows_the_slant_between_two_strokes_where_every_column_crosses
     crop = ink_crop(image)
     center = crop.width // 2
     assert crop.mask.sum(axis=0).min() > 0  # no straight cut parts them
-    cuts, crossed = crop.seams(np.array([center]))
+    cuts, crossed = seams(crop, np.array([center]))
     assert crossed[0] == 0.0
     x = np.arange(crop.width)[None]
     assert components(Image.fromarray(np.uint8(255 * ~(crop.mask & (x < cuts[0][:, None]))))) == 1
@@ -370,7 +369,8 @@ def test_whole_groups_are_the_groups_before_any_cut_with_their_shape_facts():
     assert len(pieces) == 2 and facts.shape == (2, SHAPE_FACTS)
     (x, _, w, h), ring = pieces[0].box, pieces[1].box
     assert abs(x - boxes[0][0]) <= 2 and abs(x + w - (boxes[1][0] + boxes[1][2])) <= 2
-    np.testing.assert_allclose(facts[0][:3], np.log([w / h, w / ring[3], h / ring[3]]))
+    # float32 facts against float64 logs: numpy's SIMD log differs by CPU in the last ulps
+    np.testing.assert_allclose(facts[0][:3], np.log([w / h, w / ring[3], h / ring[3]]), rtol=1e-5)
     assert np.exp(facts[0][3]) * h == pytest.approx(PEN, rel=0.3)  # the pen width, as a share of the height
 
 

@@ -10,17 +10,17 @@ from scipy import ndimage
 
 from digits.config import MODELS_DIR
 from digits.data import load_mnist
-from digits.pairs import drawn_groups
 from digits.segment import SHAPE_FACTS
 from digits.touching import (
+    MANIFEST_KEY,
     POOLED_SIDE,
-    RULE_KEY,
     _forward,
     decode_weights,
-    detector_from_rule,
+    detector_from_weights,
     encode_weights,
     touching_detector,
 )
+from digits.train_touching import drawn_groups
 
 
 def random_weights(rng: np.random.Generator, filters: tuple[int, int] = (2, 3), units: int = 4) -> list[np.ndarray]:
@@ -62,30 +62,32 @@ def test_the_numpy_network_computes_what_a_plain_convolutional_network_would():
     np.testing.assert_allclose(_forward(weights, images, facts), reference_forward(weights, images, facts), atol=1e-5)
 
 
-def test_a_rule_survives_json_as_float16_parameters():
+def test_the_weights_survive_json_as_float16_parameters():
     rng = np.random.default_rng(1)
     weights = random_weights(rng)
-    rule = json.loads(json.dumps(encode_weights(weights)))
-    for stored, original in zip(decode_weights(rule), weights, strict=True):
-        np.testing.assert_allclose(stored, original, rtol=1e-3, atol=1e-3)
+    stored = json.loads(json.dumps(encode_weights(weights)))
+    for decoded, original in zip(decode_weights(stored), weights, strict=True):
+        np.testing.assert_allclose(decoded, original, rtol=1e-3, atol=1e-3)
     images, facts = rng.random((3, 28, 28)), rng.normal(size=(3, SHAPE_FACTS))
-    np.testing.assert_allclose(detector_from_rule(rule)(images, facts), _forward(weights, images, facts), atol=1e-2)
+    np.testing.assert_allclose(
+        detector_from_weights(stored)(images, facts), _forward(weights, images, facts), atol=1e-2
+    )
 
 
 @pytest.mark.parametrize(
     "spoil",
     [
-        lambda rule: {**rule, "weights": "not base64!"},
-        lambda rule: {**rule, "shapes": rule["shapes"][:-1]},
-        lambda rule: {**rule, "shapes": [[3, 3, 2, 2], *rule["shapes"][1:]]},  # two input channels
-        lambda rule: {k: v for k, v in rule.items() if k != "weights"},
-        lambda rule: encode_weights([np.full_like(w, np.inf) for w in decode_weights(rule)]),
+        lambda stored: {**stored, "weights": "not base64!"},
+        lambda stored: {**stored, "shapes": stored["shapes"][:-1]},
+        lambda stored: {**stored, "shapes": [[3, 3, 2, 2], *stored["shapes"][1:]]},  # two input channels
+        lambda stored: {k: v for k, v in stored.items() if k != "weights"},
+        lambda stored: encode_weights([np.full_like(w, np.inf) for w in decode_weights(stored)]),
     ],
 )
-def test_a_malformed_rule_is_refused(spoil):
-    rule = encode_weights(random_weights(np.random.default_rng(2)))
-    with pytest.raises(ValueError, match=RULE_KEY):
-        detector_from_rule(spoil(rule))
+def test_malformed_weights_are_refused(spoil):
+    stored = encode_weights(random_weights(np.random.default_rng(2)))
+    with pytest.raises(ValueError, match=MANIFEST_KEY):
+        detector_from_weights(spoil(stored))
 
 
 def test_an_entry_without_a_detector_has_none():

@@ -8,7 +8,7 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from digits.config import MODELS_DIR, PROJECT_ROOT
+from digits.config import DEFAULT_MODEL, MODELS_DIR, PROJECT_ROOT
 
 
 def env_bool(name: str, default: bool = False) -> bool:
@@ -54,9 +54,9 @@ HTTPS_ONLY_CHECKS = ["security.W004", "security.W008", "security.W012", "securit
 SILENCED_SYSTEM_CHECKS = ["security.W021"] if HTTPS else HTTPS_ONLY_CHECKS
 
 MODELS_DIR = MODELS_DIR
-# The model used when a request names none: env DEFAULT_MODEL, else the manifest's "default", else its
-# first model (so a partly trained models folder still serves).
-DEFAULT_MODEL = os.environ.get("DEFAULT_MODEL", "").strip() or None
+# The model used when a request names none: digits.config.DEFAULT_MODEL (env DEFAULT_MODEL), else the
+# manifest's "default", else its first model (so a partly trained models folder still serves).
+DEFAULT_MODEL = DEFAULT_MODEL
 # Load the default model at start-up, in a background thread (gunicorn.conf.py does it after the fork;
 # this switch is for runserver). Off by default so manage.py commands and tests never import TensorFlow.
 PRELOAD_DEFAULT_MODEL = env_bool("ML_SERVER_PRELOAD")
@@ -188,9 +188,12 @@ CORS_ALLOWED_ORIGINS = env_list(
     "CORS_ALLOWED_ORIGINS", f"http://127.0.0.1:{USER_SERVER_PORT},http://localhost:{USER_SERVER_PORT}"
 )
 
+# One JSON line per request (core.request_log) only with ACCESS_LOG on; a server error always.
+ACCESS_LOG = env_bool("ACCESS_LOG")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    "loggers": {"ml_server.requests": {"level": "INFO" if ACCESS_LOG else "ERROR"}},
 }

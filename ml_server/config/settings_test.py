@@ -3,6 +3,7 @@
 import os
 
 os.environ.setdefault("SECRET_KEY", "test-only-secret-key-not-for-production-use-0123456789")
+os.environ.setdefault("ACCESS_LOG", "1")  # the request-log tests read each request's line
 
 from config.settings import *  # noqa: F403
 

@@ -1,12 +1,14 @@
-"""ml_server routes: the prediction API, feedback, the OpenAPI schema and docs, and the admin.
+"""ml_server routes: an index at `/`, the prediction API, feedback, the OpenAPI schema and docs, and the admin.
 
 Django's own error pages are JSON too, so no path of this service answers with HTML errors."""
 
+from core.index import IndexApi
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 urlpatterns = [
+    path("", IndexApi.as_view(), name="index"),
     path("", include("predictions.urls")),
     path("", include("feedback.urls")),
     path("schema", SpectacularAPIView.as_view(), name="schema"),

@@ -1,4 +1,5 @@
-"""One structured (JSON) log line per request, tied to a request id the client gets back.
+"""One structured (JSON) log line per request, tied to a request id the client gets back. It is
+the service's access log: written at INFO (shown when ACCESS_LOG is on), server errors at ERROR.
 
 The id is the client's `X-Request-ID` when it is a sane token (so a proxy's id follows the request
 through), else a fresh one. An exception a view did not handle is logged here with its stack trace
@@ -58,6 +59,8 @@ class RequestLogMiddleware:
         if error is not None:
             line["error"] = type(error).__name__
             logger.error(json.dumps(line), exc_info=error)
+        elif response.status_code >= 500:  # logged even with ACCESS_LOG off (settings.LOGGING)
+            logger.error(json.dumps(line))
         else:
             logger.info(json.dumps(line))
         return response

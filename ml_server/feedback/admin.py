@@ -13,7 +13,7 @@ from django.http import HttpRequest
 from django.utils.html import format_html
 from PIL import Image, UnidentifiedImageError
 
-from feedback.models import CORRECT, GUESSED, Feedback
+from feedback.models import CORRECT, GUESSED, Feedback, NumberFeedback
 from feedback.services import input_png
 
 THUMBNAIL_SIZE = 56
@@ -36,21 +36,26 @@ class CorrectnessFilter(admin.SimpleListFilter):
         return queryset
 
 
-@admin.register(Feedback)
-class FeedbackAdmin(admin.ModelAdmin):
-    list_display = ["id", "thumbnail", "label", "predicted", "model_name", "correct", "created_at"]
+class EvidenceAdmin(admin.ModelAdmin):
+    """Stored corrections as read-only evidence: listed newest first with a thumbnail, never added or edited."""
+
     list_display_links = ["id", "thumbnail"]
-    list_filter = ["label", "model_name", CorrectnessFilter]
     list_per_page = 50
     date_hierarchy = "created_at"
-    fields = ["drawing", "model_input_image", "label", "predicted", "model_name", "correct", "created_at"]
-    readonly_fields = fields
 
     def has_add_permission(self, request: HttpRequest) -> bool:  # noqa: ARG002 - Django's signature
         return False
 
-    def has_change_permission(self, request: HttpRequest, obj: Feedback | None = None) -> bool:  # noqa: ARG002 - Django's signature
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:  # noqa: ARG002 - Django's signature
         return False
+
+
+@admin.register(Feedback)
+class FeedbackAdmin(EvidenceAdmin):
+    list_display = ["id", "thumbnail", "label", "predicted", "model_name", "correct", "created_at"]
+    list_filter = ["label", "model_name", CorrectnessFilter]
+    fields = ["drawing", "model_input_image", "label", "predicted", "model_name", "correct", "created_at"]
+    readonly_fields = fields
 
     @admin.display(description="drawing")
     def thumbnail(self, obj: Feedback) -> str:
@@ -67,6 +72,23 @@ class FeedbackAdmin(admin.ModelAdmin):
     @admin.display(description="right?", boolean=True)
     def correct(self, obj: Feedback) -> bool | None:
         return obj.is_correct
+
+
+@admin.register(NumberFeedback)
+class NumberFeedbackAdmin(EvidenceAdmin):
+    list_display = ["id", "thumbnail", "label", "predicted", "model_name", "created_at"]
+    list_filter = ["model_name"]
+    fields = ["drawing", "label", "predicted", "digits", "model_name", "created_at"]
+    readonly_fields = fields
+
+    @admin.display(description="drawing")
+    def thumbnail(self, obj: NumberFeedback) -> str:
+        size = 2 * THUMBNAIL_SIZE  # numbers are wide
+        return png_img(thumbnail_png(bytes(obj.image_png), size), f"drawing of {obj.label}", size)
+
+    @admin.display(description="drawing")
+    def drawing(self, obj: NumberFeedback) -> str:
+        return png_img(thumbnail_png(bytes(obj.image_png), 560), f"drawing of {obj.label}", 560)
 
 
 def thumbnail_png(png: bytes, size: int = THUMBNAIL_SIZE) -> bytes | None:

@@ -15,7 +15,7 @@ from core.parsers import BufferedMultiPartParser, LenientJSONParser
 from django.db import Error as DatabaseError
 from django.http import QueryDict
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
-from predictions.inputs import parse_digit_input, require_object
+from predictions.inputs import parse_digit_input, preprocess_api_error, read_image_bytes, require_object
 from predictions.serializers import ErrorSerializer
 from rest_framework import serializers, status
 from rest_framework.request import Request
@@ -24,9 +24,11 @@ from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from digits.config import NUM_CLASSES
+from digits.preprocess import PreprocessError
+from digits.segment import MAX_DIGITS
 from digits.zoo import ZOO
 from feedback.selectors import feedback_stats
-from feedback.services import feedback_create
+from feedback.services import feedback_create, number_feedback_create
 
 logger = logging.getLogger(__name__)
 ASCII_INTEGER = re.compile(r"[0-9]+")
@@ -54,6 +56,37 @@ class TextField(serializers.CharField):
         if not isinstance(data, str):
             self.fail("invalid")
         return super().to_internal_value(data)
+
+
+class ModelNameField(TextField):
+    """The model that guessed: optional, and when given, one the zoo knows."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(required=False, allow_blank=True, allow_null=True, max_length=64, **kwargs)
+
+    def run_validation(self, data: Any = serializers.empty) -> str:
+        value = super().run_validation(data)  # type and length first: a 400 before any 404
+        if value and value not in ZOO:
+            raise ApiError(f"Unknown model '{value}'; see GET /list.", code="unknown_model", status_code=404)
+        return value or ""
+
+
+class NumberDigitSerializer(serializers.Serializer):
+    """One digit of a confirmed or corrected number."""
+
+    label = DigitField(help_text="The right digit.")
+    predicted = DigitField(required=False, allow_null=True, default=None, help_text="The digit the model read.")
+    box = serializers.ListField(
+        child=serializers.IntegerField(min_value=0),
+        min_length=4,
+        max_length=4,
+        help_text="[x, y, w, h] in the picture's pixels, as /predict/number answered it.",
+    )
+
+    def validate_box(self, value: list[int]) -> list[int]:
+        if value[2] == 0 or value[3] == 0:
+            raise serializers.ValidationError("A box has a width and a height of at least 1.")
+        return value
 
 
 ERRORS = {
@@ -84,12 +117,7 @@ class FeedbackCreateApi(APIView):
     class InputSerializer(serializers.Serializer):
         label = DigitField(help_text="The digit the drawing really is.")
         predicted = DigitField(required=False, allow_null=True, help_text="The digit the model guessed.")
-        model = TextField(required=False, allow_blank=True, allow_null=True, max_length=64)
-
-        def validate_model(self, value: str | None) -> str:
-            if value and value not in ZOO:
-                raise ApiError(f"Unknown model '{value}'; see GET /list.", code="unknown_model", status_code=404)
-            return value or ""
+        model = ModelNameField()
 
     class FeedbackRequestSerializer(InputSerializer):
         """Documentation only: the drawing fields are read by `predictions.inputs`, shared with /predict."""
@@ -125,6 +153,47 @@ class FeedbackCreateApi(APIView):
         return Response({"id": feedback.pk}, status=status.HTTP_201_CREATED)
 
 
+class NumberFeedbackCreateApi(APIView):
+    """POST /feedback/number: store one confirmed or corrected number (drawing, each digit's box,
+    right digit and guess, model). The boxes are the ones `/predict/number` answered."""
+
+    parser_classes = [LenientJSONParser]
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "feedback"
+
+    class InputSerializer(serializers.Serializer):
+        digits = serializers.ListField(child=NumberDigitSerializer(), min_length=1, max_length=MAX_DIGITS)
+        model = ModelNameField()
+
+    class RequestSerializer(InputSerializer):
+        """Documentation only: the picture is read by `predictions.inputs`, shared with /predict/number."""
+
+        image = serializers.CharField(help_text="PNG/JPEG/WebP/BMP as base64 or a data URL.")
+
+    @extend_schema(
+        operation_id="number_feedback_create",
+        summary="Confirm or correct a whole number",
+        request={"application/json": RequestSerializer},
+        responses={201: inline_serializer("NumberFeedbackCreated", {"id": serializers.IntegerField()}), **ERRORS},
+    )
+    def post(self, request: Request) -> Response:
+        data = require_object(request.data)
+        serializer = self.InputSerializer(data=data)
+        serializer.is_valid(raise_exception=True)
+        image_bytes = read_image_bytes(data)
+        try:
+            feedback = number_feedback_create(
+                image_bytes=image_bytes,
+                digits=[dict(item) for item in serializer.validated_data["digits"]],
+                model_name=serializer.validated_data.get("model") or "",
+            )
+        except PreprocessError as error:
+            raise preprocess_api_error(error) from error
+        except DatabaseError as error:
+            return database_unavailable(error)
+        return Response({"id": feedback.pk}, status=status.HTTP_201_CREATED)
+
+
 class FeedbackStatsApi(APIView):
     """GET /feedback/stats: counts and per-model accuracy over the stored corrections."""
 
@@ -138,6 +207,7 @@ class FeedbackStatsApi(APIView):
                     "count": serializers.IntegerField(),
                     "by_label": serializers.DictField(child=serializers.IntegerField()),
                     "model_accuracy": serializers.DictField(child=serializers.FloatField()),
+                    "numbers": serializers.IntegerField(),
                 },
             ),
             503: ERRORS[503],

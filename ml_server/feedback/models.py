@@ -58,3 +58,33 @@ def input_from_bytes(raw: bytes | memoryview) -> np.ndarray:
 
 CORRECT = Q(predicted=F("label"))
 GUESSED = Q(predicted__isnull=False)
+
+
+class NumberFeedback(models.Model):
+    """A whole number a person confirmed or corrected: the drawing and, for each digit the page
+    showed, its box in the drawing, the right digit and the model's guess."""
+
+    image_png = models.BinaryField(help_text="The drawing of the number as PNG.")
+    digits = models.JSONField(help_text='Left to right: [{"label", "predicted" (or null), "box": [x, y, w, h]}, ...].')
+    model_name = models.CharField(max_length=64, blank=True, default="", help_text="The model that guessed.")
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = "number feedback"
+        verbose_name_plural = "number feedback"
+
+    def __str__(self) -> str:
+        guess = "" if self.predicted is None else f", {self.model_name or 'model'} said {self.predicted}"
+        return f"#{self.pk}: {self.label}{guess}"
+
+    @property
+    def label(self) -> str:
+        """The number the person says it is."""
+        return "".join(str(item["label"]) for item in self.digits)
+
+    @property
+    def predicted(self) -> str | None:
+        """The number the model read; None when any digit's guess was not reported."""
+        guesses = [item.get("predicted") for item in self.digits]
+        return None if None in guesses else "".join(map(str, guesses))

@@ -9,8 +9,8 @@ from django.db import transaction
 from PIL import Image
 
 from digits.config import IMAGE_SIZE
-from digits.preprocess import decode_image
-from feedback.models import Feedback, input_to_bytes
+from digits.preprocess import PreprocessError, decode_image
+from feedback.models import Feedback, NumberFeedback, input_to_bytes
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -35,11 +35,32 @@ def feedback_create(
         )
 
 
-def drawing_png(image_bytes: bytes) -> bytes:
-    """The drawing as sent, as PNG: PNG uploads are kept byte for byte, other formats are converted."""
+class BoxOutsideImageError(PreprocessError):
+    """A digit's box reaches past the picture it was said to be in."""
+
+    code = "invalid_request"
+
+
+def number_feedback_create(*, image_bytes: bytes, digits: list[dict], model_name: str = "") -> NumberFeedback:
+    """Store one confirmed or corrected number: the drawing and each digit's box, label and guess.
+    Raises PreprocessError for a picture that is not an image or a box that leaves it."""
+    image = decode_image(image_bytes)
+    width, height = image.size
+    for index, item in enumerate(digits):
+        x, y, w, h = item["box"]
+        if x + w > width or y + h > height:
+            raise BoxOutsideImageError(f"The box of digit {index + 1} reaches past the {width}x{height} picture.")
+    image_png = drawing_png(image_bytes, decoded=image)
+    with transaction.atomic():
+        return NumberFeedback.objects.create(image_png=image_png, digits=digits, model_name=model_name)
+
+
+def drawing_png(image_bytes: bytes, *, decoded: Image.Image | None = None) -> bytes:
+    """The drawing as sent, as PNG: PNG uploads are kept byte for byte, other formats are converted
+    (from `decoded` when the caller has decoded them already)."""
     if image_bytes.startswith(PNG_SIGNATURE):
         return image_bytes
-    return _encode_png(decode_image(image_bytes))
+    return _encode_png(decoded if decoded is not None else decode_image(image_bytes))
 
 
 def input_png(model_input: np.ndarray) -> bytes:

@@ -27,7 +27,7 @@ from predictions.inputs import (
 )
 from predictions.metrics import METRICS
 from predictions.registry import get_registry
-from predictions.services import DigitResult, model_detail, model_list, predict_digits, predict_number
+from predictions.services import DigitResult, classify_digits, model_detail, model_list, predict_number
 
 ERRORS = {
     code: OpenApiResponse(s.ErrorSerializer, description=text)
@@ -104,12 +104,12 @@ class PredictApi(PredictionApi):
         model_name, with_input = requested_model(data), wants_input(data)
         if "instances" in data:
             inputs = parse_instances(data["instances"])
-            batch = predict_digits(model_name=model_name, images=np.stack([item.pixels for item in inputs]))
+            batch = classify_digits(model_name=model_name, images=np.stack([item.pixels for item in inputs]))
             elapsed = elapsed_ms(started)
             predictions = [digit_body(batch.model, result, elapsed, with_input) for result in batch.results]
             return answer({"model": batch.model, "predictions": predictions, "elapsed_ms": elapsed}, model=batch.model)
         digit = parse_digit_input(data, request.FILES)
-        batch = predict_digits(model_name=model_name, images=digit.pixels[None])
+        batch = classify_digits(model_name=model_name, images=digit.pixels[None])
         return answer(digit_body(batch.model, batch.results[0], elapsed_ms(started), with_input), model=batch.model)
 
 

@@ -1,6 +1,6 @@
 """Measure every served model's accuracy through the HTTP API, as a client sees it.
 
-    cd ml_server && PYTHONPATH=.. ../.venv/bin/python -m predictions.http_accuracy --url http://127.0.0.1:8001
+    cd ml_server && ../.venv/bin/python -m predictions.http_accuracy --url http://127.0.0.1:8001
 
 MNIST test digits go as `pixels` (0..255) in batches of 256 `instances`; the manifest's canvas set
 (the same drawings, seed 0) goes as base64 PNG `instances`, preprocessed by the server. The table

@@ -17,9 +17,10 @@ from pathlib import Path
 from typing import Any
 
 from digits.manifest import MANIFEST_NAME, ManifestError, read_manifest
+from digits.native_logs import native_chatter_filtered
 from digits.runtime import Runtime, load_runtime
 from digits.segment import TouchingDetector
-from digits.touching import RULE_KEY as TOUCHING_RULE
+from digits.touching import MANIFEST_KEY as TOUCHING_WEIGHTS
 from digits.touching import touching_detector
 from predictions.errors import ModelUnavailableError, UnknownModelError
 
@@ -46,18 +47,18 @@ class ModelSlot:
     runtime: Runtime | None = None
     error: str | None = None
     failed_stamp: FileStamp = None
-    _touching: tuple[Any, TouchingDetector | None] = (None, None)  # (stored rule, detector built from it)
+    _touching: tuple[Any, TouchingDetector | None] = (None, None)  # (stored weights, detector built from them)
 
     @property
     def name(self) -> str:
         return str(self.entry["name"])
 
     def touching_detector(self) -> TouchingDetector | None:
-        """The entry's detector of touching digits (`digits.touching`), decoded once per stored rule.
-        A malformed rule is logged and ignored: numbers are then read as without a detector."""
-        rule, detector = self._touching
-        stored = self.entry.get(TOUCHING_RULE)
-        if stored is rule:
+        """The entry's detector of touching digits (`digits.touching`), decoded once per stored weights.
+        Malformed weights are logged and ignored: numbers are then read as without a detector."""
+        decoded, detector = self._touching
+        stored = self.entry.get(TOUCHING_WEIGHTS)
+        if stored is decoded:
             return detector
         try:
             detector = touching_detector(self.entry)
@@ -169,7 +170,8 @@ class ModelRegistry:
         if slot.error is not None and stamp == slot.failed_stamp:
             return  # still the same broken file: do not hash it again
         try:
-            slot.runtime = load_runtime(self.models_dir, slot.entry)
+            with native_chatter_filtered():  # TensorFlow's C++ start-up lines
+                slot.runtime = load_runtime(self.models_dir, slot.entry)
         except Exception as error:  # any failure takes only this model out of service
             slot.error, slot.failed_stamp = f"{type(error).__name__}: {error}", stamp
             logger.error("model %s failed to load: %s", slot.name, slot.error)
@@ -210,9 +212,9 @@ class ModelRegistry:
 
 def settle_heap() -> None:
     """Take what is alive now out of the garbage collector's reach (`gc.freeze`). TensorFlow and
-    Django leave ~430,000 long-lived objects, and an occasional full collection walking them all
-    held the GIL for ~200 ms in the middle of a request (the benchmark's rare p99 of 180 ms). The
-    price: cyclic garbage of a model later replaced by a hot reload is never collected."""
+    Django leave hundreds of thousands of long-lived objects, and an occasional full collection
+    walking them all holds the GIL in the middle of a request (the benchmark's rare slow p99; figures
+    in docs/benchmarks.md). The price: cyclic garbage of a model later replaced by a hot reload is never collected."""
     gc.collect()
     gc.freeze()
 

@@ -1,8 +1,9 @@
 """Serializers that describe the API's bodies for the OpenAPI document (drf-spectacular).
 
 Request bodies are read by `predictions.inputs` (which knows the contract's error codes), and
-answers are built as plain dicts by `predictions.apis` (fast for 256 results); these classes state
-their exact shape, and the schemathesis test checks answers against them.
+answers are built as plain dicts by `predictions.apis`, because rendering a 256-digit answer
+through these serializers costs hundreds of times more (docs/benchmarks.md, `bench.response_rendering`);
+these classes state their exact shape, and the schemathesis test checks answers against them.
 """
 
 from __future__ import annotations

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -11,15 +13,13 @@ import numpy as np
 from digits.config import IMAGE_SIZE
 from digits.notadigit import DECISION, not_a_digit_scores
 from digits.preprocess import PreprocessError
-from digits.runtime import Prediction
-from digits.segment import segment_digits
+from digits.reading import read_number
+from digits.runtime import Prediction, Runtime
 from predictions.errors import ModelUnavailableError
 from predictions.inputs import preprocess_api_error
 from predictions.registry import get_registry
 
 logger = logging.getLogger(__name__)
-
-MAX_DIGITS = 32  # the contract's limit for /predict/number (too_many_digits past it)
 
 
 @dataclass(frozen=True)
@@ -41,20 +41,32 @@ class PredictionBatch:
     results: list[DigitResult]
 
 
-def predict_digits(*, model_name: object | None, images: np.ndarray) -> PredictionBatch:
+def classify_digits(*, model_name: object | None, images: np.ndarray) -> PredictionBatch:
     """Classify float32 (n, 28, 28) inputs with one model in one call; None names the default model."""
     registry = get_registry()
     runtime = registry.get(model_name)
     entry = registry.slot(runtime.name).entry
     batch = np.asarray(images, dtype=np.float32).reshape(-1, IMAGE_SIZE, IMAGE_SIZE)
-    try:
+    with _model_in_service(runtime):
         prediction = runtime.predict(batch)
-    except Exception as error:  # a model that loads but cannot run is out of service, not a 500
+    scores = not_a_digit_scores(batch, prediction, entry.get("not_a_digit"))
+    return PredictionBatch(runtime.name, _results(prediction, scores, batch))
+
+
+@contextmanager
+def _model_in_service(runtime: Runtime) -> Iterator[None]:
+    """A model that loads but cannot run is out of service (503), not a 500."""
+    try:
+        yield
+    except PreprocessError:
+        raise
+    except Exception as error:
         logger.exception("model %s failed to predict", runtime.name)
         raise ModelUnavailableError(f"Model {runtime.name!r} failed to predict: {type(error).__name__}") from error
-    scores = not_a_digit_scores(batch, prediction, entry.get("not_a_digit"))
-    results = [_result(prediction, index, float(scores[index]), batch[index]) for index in range(len(batch))]
-    return PredictionBatch(runtime.name, results)
+
+
+def _results(prediction: Prediction, scores: np.ndarray, inputs: np.ndarray) -> list[DigitResult]:
+    return [_result(prediction, index, float(scores[index]), inputs[index]) for index in range(len(inputs))]
 
 
 def _result(prediction: Prediction, index: int, not_a_digit_score: float, image: np.ndarray) -> DigitResult:
@@ -108,24 +120,28 @@ def model_detail(*, name: object) -> dict[str, Any]:
 
 
 @dataclass(frozen=True)
-class NumberReading:
+class NumberResult:
     batch: PredictionBatch
     boxes: list[tuple[int, int, int, int]]  # (x, y, w, h) of each digit in the image, left to right
 
 
-def predict_number(*, model_name: object | None, image: bytes) -> NumberReading:
-    """Split a drawn number into its digits and classify them in one batch; the same model, and the
-    detector of touching digits its manifest entry holds, guide where digits are cut (`digits.segment`)."""
+def predict_number(*, model_name: object | None, image: bytes) -> NumberResult:
+    """Read a drawn number with `digits.reading.read_number`, the path `digits.numbers` measures:
+    the model, and the detector of touching digits its manifest entry holds, guide where digits
+    are cut, and segmentation's readings of the pieces are the answer."""
     registry = get_registry()
     runtime = registry.get(model_name)  # unknown or broken model: 404/503 before any work
+    slot = registry.slot(runtime.name)
     try:
-        pieces = segment_digits(
-            image,
-            max_digits=MAX_DIGITS,
-            classify=lambda batch: runtime.predict(batch).probabilities,
-            touching=registry.slot(runtime.name).touching_detector(),
-        )
+        with _model_in_service(runtime):
+            reading = read_number(
+                runtime,
+                image,
+                touching=slot.touching_detector(),
+                not_a_digit_rule=slot.entry.get("not_a_digit"),
+            )
     except PreprocessError as error:
         raise preprocess_api_error(error) from error
-    batch = predict_digits(model_name=runtime.name, images=np.stack([piece.image for piece in pieces]))
-    return NumberReading(batch, [piece.box for piece in pieces])
+    inputs = np.stack([piece.image for piece in reading.pieces])
+    batch = PredictionBatch(runtime.name, _results(reading.prediction, reading.not_a_digit_score, inputs))
+    return NumberResult(batch, [piece.box for piece in reading.pieces])

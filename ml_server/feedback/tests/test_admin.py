@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from feedback.models import Feedback
-from feedback.services import feedback_create
+from feedback.services import feedback_create, number_feedback_create
 from feedback.tests.conftest import draw_seven
 
 pytestmark = pytest.mark.django_db
@@ -74,3 +74,16 @@ def test_anonymous_visitors_are_sent_to_the_login_page(client):
 
     assert response.status_code == 302
     assert response["Location"].startswith("/admin/login/")
+
+
+def test_numbers_are_listed_read_only_with_their_drawing(admin_client):
+    digits = [{"label": 1, "predicted": 7, "box": [0, 0, 50, 50]}, {"label": 2, "predicted": 2, "box": [60, 0, 50, 50]}]
+    row = number_feedback_create(image_bytes=draw_seven(), digits=digits, model_name="cnn")
+
+    listing = admin_client.get("/admin/feedback/numberfeedback/")
+    detail = admin_client.get(f"/admin/feedback/numberfeedback/{row.pk}/change/")
+
+    assert listing.status_code == detail.status_code == 200
+    assert listing.content.decode().count('<img src="data:image/png;base64,') == 1
+    assert "72" in detail.content.decode() and "12" in detail.content.decode()
+    assert admin_client.get("/admin/feedback/numberfeedback/add/").status_code == 403

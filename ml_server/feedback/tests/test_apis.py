@@ -81,6 +81,7 @@ def test_stats_count_labels_and_per_model_accuracy(client, post_feedback, seven_
         "count": 5,
         "by_label": {"0": 0, "1": 0, "2": 1, "3": 1, "4": 0, "5": 1, "6": 0, "7": 2, "8": 0, "9": 0},
         "model_accuracy": {"cnn": 0.5, "knn": 1.0},
+        "numbers": 0,
     }
 
 
@@ -89,6 +90,7 @@ def test_stats_of_an_empty_database(client):
         "count": 0,
         "by_label": {str(digit): 0 for digit in range(10)},
         "model_accuracy": {},
+        "numbers": 0,
     }
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from django.db import connection
 
-from feedback.tests.conftest import free_port
+from testsupport.servers import free_port
 
 SERVICE_DIR = Path(__file__).resolve().parents[2]
 
@@ -56,7 +56,6 @@ def test_unreachable_database_answers_503_on_feedback_while_predict_works(knn_mo
         "ALLOWED_HOSTS": "testserver",  # the host name Django's test client sends
         "MODELS_DIR": str(knn_models_dir),
         "DEFAULT_MODEL": "knn",
-        "PYTHONPATH": os.pathsep.join([str(SERVICE_DIR), str(SERVICE_DIR.parent)]),
     }
     result = subprocess.run(
         [sys.executable, "-c", DEAD_DATABASE_PROBE],

@@ -13,9 +13,10 @@ from PIL import Image, ImageDraw
 from digits.config import MODELS_DIR
 from digits.manifest import read_manifest, write_manifest
 from digits.numbers import number_set
+from digits.reading import read_number
 from digits.runtime import load_runtime
 from digits.segment import segment_digits
-from digits.touching import RULE_KEY as TOUCHING_RULE
+from digits.touching import MANIFEST_KEY as TOUCHING_WEIGHTS
 from predictions.registry import get_registry
 
 pytestmark = pytest.mark.usefixtures("tiny_models")
@@ -38,13 +39,30 @@ def test_a_number_is_read_with_one_answer_per_digit(api_client, drawn_number, ti
     for digit in body["digits"]:
         assert len(digit["probabilities"]) == 10 and sum(digit["probabilities"]) == pytest.approx(1, abs=1e-6)
         assert digit["confidence"] == pytest.approx(max(digit["probabilities"]))
-    # the same pieces the library finds, classified by the same model
+    # what the library's one reading function finds, the path digits.numbers measures
     entry = next(m for m in read_manifest(tiny_models)["models"] if m["name"] == "ann")
-    runtime = load_runtime(tiny_models, entry)
-    pieces = segment_digits(drawn_number.png, classify=lambda batch: runtime.predict(batch).probabilities)
-    assert [d["box"] for d in body["digits"]] == [list(piece.box) for piece in pieces]
-    expected = runtime.predict(np.stack([piece.image for piece in pieces])).probabilities
-    np.testing.assert_allclose([d["probabilities"] for d in body["digits"]], expected, atol=1e-5)
+    reading = read_number(load_runtime(tiny_models, entry), drawn_number.png, not_a_digit_rule=entry.get("not_a_digit"))
+    assert [d["box"] for d in body["digits"]] == [list(piece.box) for piece in reading.pieces]
+    np.testing.assert_allclose(
+        [d["probabilities"] for d in body["digits"]], reading.prediction.probabilities, atol=1e-5
+    )
+    np.testing.assert_allclose([d["not_a_digit_score"] for d in body["digits"]], reading.not_a_digit_score, atol=1e-6)
+    assert [d["not_a_digit"] for d in body["digits"]] == (reading.not_a_digit_score > 0.5).tolist()
+
+
+def test_a_lone_digit_gets_the_same_input_and_answer_as_from_predict(api_client) -> None:
+    image = Image.new("L", (280, 280), 255)  # big enough that both endpoints average it down first
+    ImageDraw.Draw(image).line([(90, 60), (170, 60), (115, 200)], fill=0, width=12)
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    data = "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+    single = api_client.post("/predict", {"image": data, "model": "ann", "return_input": True}, format="json").json()
+    number = api_client.post("/predict/number", {"image": data, "model": "ann"}, format="json").json()
+    (piece,) = segment_digits(buffer.getvalue())
+    np.testing.assert_allclose(piece.image, single["input"], atol=5e-4)  # the answer rounds to 3 decimals
+    (digit,) = number["digits"]
+    assert digit["digit"] == single["digit"]
+    np.testing.assert_allclose(digit["probabilities"], single["probabilities"], atol=1e-5)
 
 
 def test_json_base64_number_equals_the_upload(api_client, drawn_number) -> None:
@@ -95,16 +113,16 @@ def test_a_huge_number_image_is_413(api_client, huge_png) -> None:
     assert response.status_code == 413 and response.json()["error"]["code"] == "too_large"
 
 
-def give_detector(models_dir, model: str, rule: dict) -> None:
-    """Store a detector of touching digits in a model's manifest entry, as `digits.pairs` does."""
+def give_detector(models_dir, model: str, weights: dict) -> None:
+    """Store a detector of touching digits in a model's manifest entry, as `digits.train_touching` does."""
     manifest = read_manifest(models_dir)
-    next(m for m in manifest["models"] if m["name"] == model)[TOUCHING_RULE] = rule
+    next(m for m in manifest["models"] if m["name"] == model)[TOUCHING_WEIGHTS] = weights
     write_manifest(models_dir, manifest)
 
 
 def test_the_models_detector_of_touching_digits_guides_the_reading(api_client, models_copy, drawn_number) -> None:
-    committed = next(m for m in read_manifest(MODELS_DIR)["models"] if TOUCHING_RULE in m)
-    give_detector(models_copy, "ann", committed[TOUCHING_RULE])
+    committed = next(m for m in read_manifest(MODELS_DIR)["models"] if TOUCHING_WEIGHTS in m)
+    give_detector(models_copy, "ann", committed[TOUCHING_WEIGHTS])
     slot = get_registry().slot("ann")
     detector = slot.touching_detector()
     assert detector is not None and slot.touching_detector() is detector  # decoded once

@@ -17,13 +17,13 @@ from canvas.tests.e2e import (
     MODELS_DIR,
     SERVICE_DIR,
     Servers,
-    Service,
     Visit,
+    axe_core_source,
     base_env,
     best_available_model,
-    free_port,
     open_page,
 )
+from testsupport.servers import Gunicorn, free_port
 
 
 @pytest.fixture(scope="session")
@@ -50,8 +50,8 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
     subprocess.run(
         [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"], cwd=SERVICE_DIR, env=user_env, check=True
     )
-    ml = Service("ml_server", ML_DIR, ml_env, ml_port, "/ready", tmp / "ml_server.log")
-    user = Service("user_server", SERVICE_DIR, user_env, user_port, "/health", tmp / "user_server.log")
+    ml = Gunicorn("ml_server", ml_env, tmp / "ml_server.log", port=ml_port, ready_path="/ready")
+    user = Gunicorn("user_server", user_env, tmp / "user_server.log", port=user_port)
     try:
         ml.start()
         user.start()
@@ -78,3 +78,9 @@ def visit(browser, servers: Servers) -> Iterator[Visit]:
     yield opened
     opened.page.context.close()
     assert opened.hosts() <= LOOPBACK, opened.requests
+
+
+@pytest.fixture(scope="session")
+def axe_source() -> str:
+    """axe-core's script (installed from npm on first use)."""
+    return axe_core_source()

@@ -9,22 +9,21 @@ from __future__ import annotations
 
 import json
 import os
-import signal
-import socket
 import subprocess
-import sys
-import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from playwright.sync_api import expect
+
+from testsupport.servers import Gunicorn
+
 SERVICE_DIR = Path(__file__).resolve().parents[2]
 REPO = SERVICE_DIR.parent
 ML_DIR = REPO / "ml_server"
 MODELS_DIR = REPO / "models"
-BIN = Path(sys.executable).parent
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -35,15 +34,32 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+# The screens the page is checked on: a desktop, a phone held upright and on its side, the narrowest phone.
+SCREENS = {
+    "desktop": {"viewport": {"width": 1280, "height": 800}},
+    "phone": {
+        "viewport": {"width": 390, "height": 844},
+        "device_scale_factor": 3,
+        "is_mobile": True,
+        "has_touch": True,
+    },
+    "phone-landscape": {
+        "viewport": {"width": 844, "height": 390},
+        "device_scale_factor": 3,
+        "is_mobile": True,
+        "has_touch": True,
+    },
+    "narrow-phone": {
+        "viewport": {"width": 320, "height": 568},
+        "device_scale_factor": 2,
+        "is_mobile": True,
+        "has_touch": True,
+    },
+}
+AXE_CORE = "axe-core@4.10.3"  # installed from npm by the tests themselves (see axe_core_source)
+NPM_CACHE = REPO / "data" / "npm"
 PREFERRED_MODELS = ("cnn", "ann")  # the best model the models folder holds right now
-START_TIMEOUT = 180  # the ml_server imports TensorFlow and loads its default model first
 LOOPBACK = {"127.0.0.1", "localhost"}
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def get_json(url: str, timeout: float = 5) -> tuple[int, dict]:
@@ -57,64 +73,22 @@ def get_json(url: str, timeout: float = 5) -> tuple[int, dict]:
         return 0, {}
 
 
+def axe_core_source() -> str:
+    """axe-core's browser script, installed from the npm registry into data/npm (git-ignored) at the
+    pinned version the first time it is needed; npm checks the package's integrity."""
+    name, version = AXE_CORE.rsplit("@", 1)
+    package = NPM_CACHE / "node_modules" / name
+    manifest = package / "package.json"
+    if not manifest.exists() or json.loads(manifest.read_text())["version"] != version:
+        NPM_CACHE.mkdir(parents=True, exist_ok=True)
+        command = ["npm", "install", "--no-save", "--no-audit", "--no-fund", "--prefix", str(NPM_CACHE), AXE_CORE]
+        subprocess.run(command, check=True, timeout=600, capture_output=True)
+    return (package / "axe.min.js").read_text()
+
+
 def best_available_model() -> str:
     names = {entry["name"] for entry in json.loads((MODELS_DIR / "manifest.json").read_text())["models"]}
     return next(name for name in PREFERRED_MODELS if name in names)
-
-
-@dataclass
-class Service:
-    """One gunicorn process that can be stopped and started again on the same port."""
-
-    name: str
-    cwd: Path
-    env: dict[str, str]
-    port: int
-    ready_path: str
-    log: Path
-    process: subprocess.Popen | None = None
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self) -> None:
-        with self.log.open("ab") as log:
-            self.process = subprocess.Popen(
-                [str(BIN / "gunicorn"), "-c", "gunicorn.conf.py", "config.wsgi:application"],
-                cwd=self.cwd,
-                env=self.env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        self.wait_until_ready()
-
-    def wait_until_ready(self) -> None:
-        deadline = time.monotonic() + START_TIMEOUT
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                break
-            if get_json(self.url + self.ready_path)[0] == 200:
-                return
-            time.sleep(0.5)
-        self.stop()
-        tail = self.log.read_text(errors="replace")[-3000:]
-        raise RuntimeError(f"{self.name} did not become ready on {self.url}{self.ready_path}:\n{tail}")
-
-    def stop(self) -> None:
-        if self.process is None or self.process.poll() is not None:
-            return
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.process.pid, signal.SIGKILL)  # our own process group only
-            self.process.wait(timeout=10)
-
-    def ensure_running(self) -> None:
-        if self.process is None or self.process.poll() is not None:
-            self.start()
 
 
 def base_env(**extra: str) -> dict[str, str]:
@@ -125,8 +99,8 @@ def base_env(**extra: str) -> dict[str, str]:
 
 @dataclass
 class Servers:
-    ml: Service
-    user: Service
+    ml: Gunicorn
+    user: Gunicorn
     model: str  # the default model the ml_server serves
 
 
@@ -153,3 +127,52 @@ def open_page(browser, servers: Servers, **context_options) -> Visit:
     page.on("pageerror", lambda error: visit.console_errors.append(str(error)))
     page.goto(servers.user.url + "/")
     return visit
+
+
+# ---- what the tests ask of the page -------------------------------------------------------------
+
+GUESS_TIMEOUT = 30_000  # ms; the first guess of a model may wait for it to load
+HAS_INK = """canvas => {
+  const data = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height).data;
+  for (let i = 0; i < data.length; i += 4) if (data[i] < 128) return true;
+  return false;
+}"""
+
+
+def ready(visit: Visit):
+    """The page once its model list has arrived."""
+    expect(visit.page.get_by_test_id("model-select")).to_be_enabled()
+    return visit.page
+
+
+def expect_guess(page, text: str) -> None:
+    """The page has settled on the answer for the drawing as it stands, and that answer is `text`."""
+    expect(page.get_by_test_id("result")).to_have_attribute("aria-busy", "false", timeout=GUESS_TIMEOUT)
+    expect(page.get_by_test_id("result")).to_have_attribute("data-state", "final")
+    expect(page.get_by_test_id("prediction")).to_have_text(text)
+
+
+def canvas_box(page) -> dict[str, float]:
+    return page.get_by_test_id("canvas").bounding_box()
+
+
+def has_ink(page) -> bool:
+    return page.get_by_test_id("canvas").evaluate(HAS_INK)
+
+
+def axe_problems(page, axe_source: str) -> list[str]:
+    """axe-core's violations, and its "incomplete" colour-contrast items (contrast it could not
+    decide counts as a problem too), on the page as it is now."""
+    if not page.evaluate("() => typeof window.axe === 'object'"):
+        page.evaluate(axe_source)  # through DevTools, so the page's Content-Security-Policy allows it
+    found = page.evaluate(
+        """async () => {
+          const r = await axe.run(document, { resultTypes: ["violations", "incomplete"] });
+          const describe = (item) => `${item.id}: ${item.nodes.map((n) => n.target.join(" ")).join(", ")}`;
+          return [
+            ...r.violations.map(describe),
+            ...r.incomplete.filter((item) => item.id === "color-contrast").map((i) => "incomplete " + describe(i)),
+          ];
+        }"""
+    )
+    return list(found)

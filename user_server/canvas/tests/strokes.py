@@ -1,48 +1,16 @@
-"""Hand-like stroke paths of digits, in fractions of the drawing area, and ways to draw them on the page:
+"""Ways to draw hand-like stroke paths (`digits.pen_strokes`, in fractions of the drawing area) on the page:
 with the mouse (page.mouse), a finger or a pen (Chrome DevTools input events, so the page sees
 Pointer Events of type "touch" or "pen")."""
 
 from __future__ import annotations
 
 import itertools
-import math
 
-Point = tuple[float, float]
-Stroke = list[Point]
+from digits.pen_strokes import DIGITS, Point, Stroke, ellipse
+
+__all__ = ["DIGITS", "draw_with_finger", "draw_with_mouse", "draw_with_pen", "ellipse", "part", "place"]
+
 Box = dict[str, float]
-
-
-def ellipse(cx: float, cy: float, rx: float, ry: float, steps: int = 36) -> Stroke:
-    return [
-        (cx + rx * math.sin(2 * math.pi * i / steps), cy - ry * math.cos(2 * math.pi * i / steps))
-        for i in range(steps + 2)
-    ]
-
-
-DIGITS: dict[str, list[Stroke]] = {
-    "0": [ellipse(0.5, 0.5, 0.19, 0.3)],
-    "1": [[(0.53, 0.2), (0.52, 0.5), (0.5, 0.8)]],
-    "2": [
-        [
-            (0.3, 0.33),
-            (0.34, 0.25),
-            (0.42, 0.2),
-            (0.52, 0.19),
-            (0.61, 0.22),
-            (0.67, 0.29),
-            (0.67, 0.38),
-            (0.61, 0.49),
-            (0.5, 0.6),
-            (0.39, 0.7),
-            (0.3, 0.8),
-            (0.42, 0.79),
-            (0.56, 0.79),
-            (0.72, 0.8),
-        ]
-    ],
-    "4": [[(0.4, 0.2), (0.35, 0.4), (0.3, 0.58), (0.5, 0.58), (0.7, 0.58)], [(0.6, 0.3), (0.6, 0.55), (0.6, 0.82)]],
-    "7": [[(0.3, 0.24), (0.5, 0.24), (0.7, 0.24), (0.6, 0.45), (0.5, 0.64), (0.44, 0.8)]],
-}
 
 
 def place(stroke: Stroke, box: Box) -> list[Point]:
@@ -105,3 +73,24 @@ def densify(points: list[Point], steps: int = 6) -> list[Point]:
 
 def touch(point: Point) -> dict[str, float]:
     return {"x": point[0], "y": point[1], "radiusX": 4, "radiusY": 4, "force": 1, "id": 1}
+
+
+# Things people draw that are not digits (issue 15): a capital A, an X and a scribble.
+NOT_DIGITS: dict[str, list[Stroke]] = {
+    "A": [[(0.25, 0.82), (0.5, 0.18), (0.75, 0.82)], [(0.36, 0.56), (0.64, 0.56)]],
+    "X": [[(0.28, 0.22), (0.72, 0.8)], [(0.72, 0.22), (0.28, 0.8)]],
+    "scribble": [
+        [
+            (0.2, 0.5),
+            (0.35, 0.25),
+            (0.45, 0.7),
+            (0.55, 0.3),
+            (0.62, 0.75),
+            (0.72, 0.35),
+            (0.8, 0.6),
+            (0.6, 0.55),
+            (0.4, 0.45),
+            (0.25, 0.6),
+        ]
+    ],
+}

@@ -4,47 +4,27 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import re
-import shutil
 
 import pytest
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import expect
 
-from canvas.tests.e2e import LOOPBACK, REPO, Servers, Visit, get_json, open_page
+from canvas.tests.e2e import (
+    GUESS_TIMEOUT,
+    LOOPBACK,
+    Servers,
+    Visit,
+    canvas_box,
+    expect_guess,
+    get_json,
+    has_ink,
+    open_page,
+    ready,
+)
 from canvas.tests.strokes import DIGITS, draw_with_finger, draw_with_mouse, draw_with_pen, part
 
 pytestmark = pytest.mark.browser
-
-GUESS_TIMEOUT = 30_000  # ms; the first guess of a model may wait for it to load
-HAS_INK = """canvas => {
-  const data = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height).data;
-  for (let i = 0; i < data.length; i += 4) if (data[i] < 128) return true;
-  return false;
-}"""
-ARTIFACT = REPO / "test-artifacts" / "page.png"
-DOCS_SCREENSHOT = REPO / "docs" / "screenshot.png"
-
-
-def ready(visit: Visit):
-    """The page once its model list has arrived."""
-    expect(visit.page.get_by_test_id("model-select")).to_be_enabled()
-    return visit.page
-
-
-def expect_guess(page, text: str) -> None:
-    """The page has settled on the answer for the drawing as it stands, and that answer is `text`."""
-    expect(page.get_by_test_id("result")).to_have_attribute("aria-busy", "false", timeout=GUESS_TIMEOUT)
-    expect(page.get_by_test_id("prediction")).to_have_text(text)
-
-
-def canvas_box(page) -> dict[str, float]:
-    return page.get_by_test_id("canvas").bounding_box()
-
-
-def has_ink(page) -> bool:
-    return page.get_by_test_id("canvas").evaluate(HAS_INK)
 
 
 @pytest.mark.parametrize("digit", ["1", "7", "0"])
@@ -240,25 +220,20 @@ def test_an_unreachable_ml_server_shows_an_error_and_the_page_recovers(visit: Vi
         draw_with_mouse(page, DIGITS["7"], canvas_box(page))
         expect(error).to_be_visible(timeout=GUESS_TIMEOUT)
         expect(error).to_contain_text("be reached")
+        # What the answer shows at the moment the banner goes.
+        page.evaluate(
+            """() => {
+              const banner = document.querySelector('[data-testid="error"]');
+              new MutationObserver(() => {
+                const answer = document.querySelector('[data-testid="prediction"]');
+                if (banner.hidden) window.answerWhenBannerWent = answer.textContent;
+              }).observe(banner, { attributes: true, attributeFilter: ["hidden"] });
+            }"""
+        )
     finally:
         servers.ml.start()
     expect(error).to_be_hidden(timeout=GUESS_TIMEOUT)
     expect_guess(page, "7")
+    assert page.evaluate("() => window.answerWhenBannerWent") == "7"  # gone with the answer, not before it
     # While the server was down the browser logged the refused connections, and nothing else.
     assert all("ERR_CONNECTION_REFUSED" in message for message in visit.console_errors), visit.console_errors
-
-
-def test_screenshot_of_a_guess(visit: Visit) -> None:
-    """A picture of the page for people (test-artifacts/page.png; docs/screenshot.png for the README
-    when missing or when UPDATE_SCREENSHOT=1)."""
-    page = ready(visit)
-    page.set_viewport_size({"width": 1100, "height": 720})
-    draw_with_mouse(page, DIGITS["7"], canvas_box(page))
-    expect_guess(page, "7")
-    page.wait_for_timeout(400)  # let the bars finish their short transition
-    ARTIFACT.parent.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACT))
-    if os.environ.get("UPDATE_SCREENSHOT") == "1" or not DOCS_SCREENSHOT.exists():
-        DOCS_SCREENSHOT.parent.mkdir(exist_ok=True)
-        shutil.copyfile(ARTIFACT, DOCS_SCREENSHOT)
-    assert ARTIFACT.stat().st_size > 10_000

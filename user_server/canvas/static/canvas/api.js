@@ -1,4 +1,4 @@
-// The ml_server HTTP API as the page uses it (see CONTRACT.md). Two kinds of failure:
+// The ml_server HTTP API as the page uses it (README.md, "The API"; the OpenAPI schema at /schema). Two kinds of failure:
 // ServerUnreachable (nothing answered: the page shows its banner and retries) and
 // ApiError (the server answered with the contract's {"error": {code, message}}).
 
@@ -27,7 +27,7 @@ export class MlClient {
     return this.#request("GET", "/list", { signal });
   }
 
-  // One digit: the PNG exactly as drawn, plus the 28x28 input the model saw.
+  // One digit: the PNG as drawn (see picture.js), plus the 28x28 input the model saw.
   predictDigit(png, model, signal) {
     const form = new FormData();
     form.append("image", png, "drawing.png");
@@ -46,6 +46,12 @@ export class MlClient {
   sendFeedback({ image, label, predicted, model }) {
     const body = JSON.stringify({ image, label, predicted, model });
     return this.#request("POST", "/feedback", { body, json: true });
+  }
+
+  // A whole number: for each digit its box (as /predict/number gave it), the right digit and the guess.
+  sendNumberFeedback({ image, digits, model }) {
+    const body = JSON.stringify({ image, digits, model });
+    return this.#request("POST", "/feedback/number", { body, json: true });
   }
 
   async #request(method, path, { body, json = false, signal } = {}) {

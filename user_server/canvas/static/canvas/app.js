@@ -1,9 +1,14 @@
-// The page: wires the drawing pad to the ml_server. Guesses live while drawing (throttled while a
-// stroke grows, quickly once it ends); a newer guess aborts the older request and a counter drops
-// any answer that still arrives late, so the page never shows a guess for an older drawing. The
-// result is aria-busy until the answer for the drawing as it stands now is shown.
+// The page: wires the drawing pad (or a picture a person gave) to the ml_server. Guesses live while
+// drawing (throttled while a stroke grows, quickly once it ends); a newer guess aborts the older
+// request and a counter drops any answer that still arrives late, so the page never shows a guess
+// for an older drawing. An answer for a drawing that is still changing is provisional: marked as a
+// live guess, never announced. Only the final answer (and a lost or regained connection, and a
+// saved correction) reaches assistive technology, through the page's one polite live region.
 import { ApiError, MlClient, ServerUnreachable } from "./api.js";
 import { DrawingPad } from "./drawing.js";
+import { Corrections } from "./feedback.js";
+import { fitToViewport } from "./layout.js";
+import { pictureFileOf, pictureFromFile } from "./picture.js";
 import { ProbabilityBars, drawBoxes, drawPreview, listDigits, percent } from "./results.js";
 
 const LIVE_MS = 300; // at most one guess this often while a stroke grows
@@ -14,9 +19,9 @@ const STORAGE_KEY = "digits.model";
 const byTestId = (id) => document.querySelector(`[data-testid="${id}"]`);
 const ui = Object.fromEntries(
   [
-    "error", "model-select", "canvas", "boxes", "undo", "clear", "mode-number", "predict", "result", "prediction",
-    "confidence", "uncertainty", "answered-by", "status", "probabilities", "number-digits", "preview",
-    "feedback", "feedback-note",
+    "error", "model-select", "canvas", "photo", "boxes", "undo", "clear", "upload", "mode-number", "predict",
+    "result", "answer", "prediction", "not-a-digit", "provisional", "confidence", "uncertainty", "answered-by",
+    "status", "model-loading", "probabilities", "number-digits", "preview", "feedback", "announcer",
   ].map((id) => [id, byTestId(id)]),
 );
 const padBox = document.getElementById("pad");
@@ -26,37 +31,55 @@ const title = document.getElementById("title");
 const client = new MlClient(document.body.dataset.mlServerUrl);
 const bars = new ProbabilityBars(ui.probabilities);
 const pad = new DrawingPad(ui.canvas, { onStroke: drawingGrows, onChange: drawingChanged });
-const feedbackButtons = makeFeedbackButtons();
+const corrections = new Corrections(ui.feedback, ui["number-digits"], { client, onUnreachable: goOffline, announce });
+const refit = fitToViewport(padBox, padBox.closest(".card"));
 
 let models = new Map(); // name -> entry of GET /list
 let timer = 0;
 let seq = 0; // one number per request: only the latest one's answer is shown
 let version = 0; // one number per change of the drawing
 let inflight = null;
-let lastGuess = null; // { digit, model } of the answer now shown, for feedback
+let picture = null; // a photo or scan a person gave instead of drawing: { blob, width, height, url }
+let offline = false;
 let retryTimer = 0;
+
+const isEmpty = () => pad.isEmpty && !picture;
+const numberMode = () => ui["mode-number"].checked;
+
+// ---- the one live region ----------------------------------------------------------------------
+
+function announce(text) {
+  ui.announcer.textContent = text;
+}
 
 // ---- guessing -------------------------------------------------------------------------------
 
 function drawingGrows() {
+  if (picture) dropPicture(); // drawing starts a new drawing
   version += 1;
-  setBusy(true);
-  hint.hidden = true;
-  forgetGuess();
+  markChanging();
   if (!timer) timer = setTimeout(guess, LIVE_MS);
 }
 
 function drawingChanged() {
   version += 1;
-  setBusy(!pad.isEmpty);
-  hint.hidden = !pad.isEmpty;
-  forgetGuess();
   clearTimeout(timer);
-  timer = pad.isEmpty ? 0 : setTimeout(guess, SETTLE_MS);
-  if (pad.isEmpty) {
+  timer = 0;
+  if (isEmpty()) {
     cancelGuess();
     showNothing();
+    return;
   }
+  markChanging();
+  timer = setTimeout(guess, SETTLE_MS);
+}
+
+// The drawing no longer matches the answer shown: that answer becomes provisional at best.
+function markChanging() {
+  hint.hidden = true;
+  setBusy(true);
+  if (ui.result.dataset.state === "final") setState("provisional");
+  corrections.withdraw("busy");
 }
 
 function cancelGuess() {
@@ -69,7 +92,7 @@ async function guess() {
   clearTimeout(timer);
   timer = 0;
   cancelGuess();
-  if (pad.isEmpty) {
+  if (isEmpty()) {
     showNothing("Draw a digit first.");
     return;
   }
@@ -77,26 +100,27 @@ async function guess() {
   const id = seq;
   const drawn = version;
   const controller = (inflight = new AbortController());
-  const numberMode = ui["mode-number"].checked;
+  const asNumber = numberMode();
   const model = ui["model-select"].value || undefined;
-  const size = { width: ui.canvas.width, height: ui.canvas.height };
+  const loading = model !== undefined && models.get(model)?.loaded === false;
+  if (loading) showLoading(model);
   try {
-    const png = await pad.toPng();
-    const answer = numberMode
-      ? await client.predictNumber(png, model, controller.signal)
-      : await client.predictDigit(png, model, controller.signal);
+    const sent = picture ?? (await pad.toPng());
+    const answer = asNumber
+      ? await client.predictNumber(sent.blob, model, controller.signal)
+      : await client.predictDigit(sent.blob, model, controller.signal);
     if (id !== seq) return;
+    if (models.has(answer.model)) models.get(answer.model).loaded = true;
     backOnline();
-    const current = drawn === version; // else a live answer for a drawing that has grown since
-    if (numberMode) showNumber(answer, size);
-    else showDigit(answer, current);
-    setBusy(!current);
+    const final = drawn === version && !pad.isDrawing; // else a live answer for a drawing still growing
+    if (asNumber) showNumber(answer, sent, final);
+    else showDigit(answer, sent, final);
   } catch (error) {
     if (id !== seq || controller.signal.aborted) return;
     showProblem(error);
-    setBusy(false);
   } finally {
     if (inflight === controller) inflight = null;
+    if (id === seq) ui["model-loading"].hidden = true;
   }
 }
 
@@ -107,31 +131,64 @@ function setBusy(busy) {
   padBox.classList.toggle("stale", busy); // boxes of the last answer no longer match the drawing
 }
 
-function showDigit(answer, current) {
+// "empty" (nothing to show), "provisional" (a live guess for a drawing still changing), "final".
+function setState(state) {
+  ui.result.dataset.state = state;
+  ui.provisional.hidden = state !== "provisional";
+}
+
+function settle(final, spoken) {
+  setState(final ? "final" : "provisional");
+  setBusy(!final);
+  if (final) announce(spoken);
+}
+
+function showDigit(answer, sent, final) {
+  const doubtful = Boolean(answer.not_a_digit);
   ui.prediction.textContent = String(answer.digit);
-  ui.confidence.textContent = `${percent(answer.confidence)} sure`;
+  ui.answer.classList.toggle("doubtful", doubtful);
+  ui["not-a-digit"].hidden = !doubtful;
+  ui.confidence.textContent = doubtful ? percent(answer.confidence) : `${percent(answer.confidence)} sure`;
   const entropy = answer.uncertainty?.predictive_entropy;
   ui.uncertainty.textContent = entropy === undefined ? "" : `Uncertainty: ${entropy.toFixed(2)} nats (Monte-Carlo)`;
   showAnsweredBy(answer.model);
-  ui.status.textContent = answer.not_a_digit ? "Hmm, this may not be a digit at all." : "";
+  ui.status.textContent = "";
   bars.show(answer.probabilities, answer.uncertainty?.std, answer.digit);
   drawPreview(ui.preview, answer.input);
-  if (current) {
-    lastGuess = { digit: answer.digit, model: answer.model };
-    setFeedbackEnabled(true);
-  }
+  const spoken = doubtful
+    ? `Not a digit? Closest: ${answer.digit}, ${percent(answer.confidence)}.`
+    : `${answer.digit}, ${percent(answer.confidence)} sure.`;
+  settle(final, spoken);
+  if (final) corrections.offerDigit({ digit: answer.digit, model: answer.model, picture: sent.blob });
 }
 
-function showNumber(answer, size) {
+function showNumber(answer, sent, final) {
   ui.prediction.textContent = answer.number;
+  ui.answer.classList.remove("doubtful");
+  ui["not-a-digit"].hidden = true;
   const lowest = Math.min(...answer.digits.map((digit) => digit.confidence));
   const count = answer.digits.length;
+  const doubts = answer.digits.filter((digit) => digit.not_a_digit).length;
   ui.confidence.textContent = `${count} digit${count === 1 ? "" : "s"} · lowest ${percent(lowest)}`;
   ui.uncertainty.textContent = "";
   showAnsweredBy(answer.model);
-  ui.status.textContent = "";
+  ui.status.textContent = doubts ? `${doubts} of the pieces may not be digits.` : "";
   listDigits(ui["number-digits"], answer.digits);
-  drawBoxes(ui.boxes, answer.digits, size.width, size.height);
+  placeBoxes(sent);
+  drawBoxes(ui.boxes, answer.digits, sent.width, sent.height);
+  settle(final, `Number ${answer.number}. ${ui.status.textContent}`.trim());
+  if (final) corrections.offerNumber({ digits: answer.digits, model: answer.model, picture: sent.blob });
+}
+
+// The boxes' frame: the whole pad for a drawing, the picture's shown area for a photo.
+function placeBoxes(sent) {
+  const frame = { left: 0, top: 0, width: 100, height: 100 };
+  if (picture) {
+    const ratio = sent.width / sent.height / (padBox.clientWidth / padBox.clientHeight);
+    if (ratio > 1) Object.assign(frame, { top: (100 - 100 / ratio) / 2, height: 100 / ratio });
+    else Object.assign(frame, { left: (100 - 100 * ratio) / 2, width: 100 * ratio });
+  }
+  for (const [key, value] of Object.entries(frame)) ui.boxes.style[key] = `${value}%`;
 }
 
 function showAnsweredBy(name) {
@@ -141,8 +198,12 @@ function showAnsweredBy(name) {
 
 function showNothing(status = "") {
   setBusy(false);
+  setState("empty");
+  hint.hidden = !isEmpty();
   ui.prediction.textContent = "";
-  ui.confidence.textContent = "Draw something to get a guess.";
+  ui.answer.classList.remove("doubtful");
+  ui["not-a-digit"].hidden = true;
+  ui.confidence.textContent = numberMode() ? "Write a number to get it read." : "Draw something to get a guess.";
   ui.uncertainty.textContent = "";
   ui["answered-by"].textContent = "";
   delete ui["answered-by"].dataset.model;
@@ -151,9 +212,19 @@ function showNothing(status = "") {
   drawPreview(ui.preview, null);
   listDigits(ui["number-digits"], []);
   ui.boxes.replaceChildren();
+  corrections.withdraw(numberMode() ? "emptyNumber" : "empty");
+}
+
+function showLoading(name) {
+  showNothing();
+  setBusy(true);
+  const label = ui["model-loading"].lastElementChild;
+  label.textContent = `Loading ${models.get(name)?.display_name ?? name}… its first guess takes a few seconds.`;
+  ui["model-loading"].hidden = false;
 }
 
 function showProblem(error) {
+  setBusy(false);
   if (error instanceof ServerUnreachable) {
     showNothing();
     ui.confidence.textContent = "Waiting for the recognition service…";
@@ -167,7 +238,67 @@ function showProblem(error) {
     throttled: "Too many guesses at once; slow down a moment.",
   };
   ui.status.textContent = messages[error.code] ?? (error instanceof ApiError ? error.message : "Something went wrong.");
+  if (ui.result.dataset.state !== "provisional") announce(ui.status.textContent);
   if (!(error instanceof ApiError)) console.warn(error);
+}
+
+// ---- pictures: a file picker (camera on phones), drag and drop, paste -------------------------
+
+async function usePicture(file) {
+  const given = await pictureFromFile(file);
+  if (!given) {
+    ui.status.textContent = "That file is not a picture this browser can read; try a PNG or JPEG.";
+    announce(ui.status.textContent);
+    return;
+  }
+  pad.clear(); // the picture replaces the drawing
+  dropPicture();
+  picture = given;
+  ui.photo.src = given.url;
+  ui.photo.hidden = false;
+  hint.hidden = true;
+  version += 1;
+  guess();
+}
+
+function dropPicture() {
+  if (!picture) return;
+  URL.revokeObjectURL(picture.url);
+  picture = null;
+  ui.photo.hidden = true;
+  ui.photo.removeAttribute("src");
+  placeBoxes({});
+}
+
+function listenForPictures() {
+  ui.upload.addEventListener("change", () => {
+    const [file] = ui.upload.files;
+    ui.upload.value = ""; // the same file picked again is read again
+    if (file) usePicture(file);
+  });
+  const dragsFiles = (event) => Array.from(event.dataTransfer?.types ?? []).includes("Files");
+  document.addEventListener("dragover", (event) => {
+    if (!dragsFiles(event)) return;
+    event.preventDefault();
+    event.dataTransfer.dropEffect = "copy";
+    padBox.classList.add("dropping");
+  });
+  document.addEventListener("dragleave", (event) => {
+    if (event.relatedTarget === null) padBox.classList.remove("dropping");
+  });
+  document.addEventListener("drop", (event) => {
+    padBox.classList.remove("dropping");
+    const file = pictureFileOf(event.dataTransfer);
+    if (!file) return;
+    event.preventDefault();
+    usePicture(file);
+  });
+  document.addEventListener("paste", (event) => {
+    const file = pictureFileOf(event.clipboardData);
+    if (!file) return;
+    event.preventDefault();
+    usePicture(file);
+  });
 }
 
 // ---- models -------------------------------------------------------------------------------
@@ -213,69 +344,35 @@ async function loadModels() {
 }
 
 function modelChanged() {
-  rememberModel(ui["model-select"].value);
-  forgetGuess();
-  if (!pad.isEmpty) guess();
-}
-
-// ---- feedback -----------------------------------------------------------------------------
-
-function makeFeedbackButtons() {
-  const holder = ui.feedback.querySelector(".digit-buttons");
-  return Array.from({ length: 10 }, (_, digit) => {
-    const button = document.createElement("button");
-    button.type = "button";
-    button.textContent = String(digit);
-    button.dataset.digit = String(digit);
-    button.setAttribute("aria-label", `The right digit is ${digit}`);
-    button.addEventListener("click", () => sendFeedback(digit));
-    holder.append(button);
-    return button;
-  });
-}
-
-function setFeedbackEnabled(enabled) {
-  for (const button of feedbackButtons) {
-    button.disabled = !enabled;
-    button.classList.toggle("guessed", enabled && Number(button.dataset.digit) === lastGuess?.digit);
-  }
-  if (enabled) ui["feedback-note"].textContent = "";
-}
-
-function forgetGuess() {
-  lastGuess = null;
-  setFeedbackEnabled(false);
-}
-
-async function sendFeedback(label) {
-  if (!lastGuess) return;
-  const { digit: predicted, model } = lastGuess;
-  setFeedbackEnabled(false);
-  ui["feedback-note"].textContent = "Sending…";
-  try {
-    await client.sendFeedback({ image: pad.toDataUrl(), label, predicted, model });
-    ui["feedback-note"].textContent = `Thank you! Saved as a ${label}.`;
-  } catch (error) {
-    if (error instanceof ServerUnreachable) goOffline();
-    ui["feedback-note"].textContent = `Could not send it: ${error instanceof ApiError ? error.message : "no connection"}.`;
-    lastGuess = { digit: predicted, model };
-    setFeedbackEnabled(true);
-  }
+  const name = ui["model-select"].value;
+  rememberModel(name);
+  cancelGuess();
+  if (isEmpty()) return;
+  showNothing(); // the old model's answer is not the new one's
+  if (models.get(name)?.loaded === false) showLoading(name);
+  guess();
 }
 
 // ---- reachability -------------------------------------------------------------------------
 
 function goOffline() {
   ui.error.hidden = false;
+  ui.result.classList.add("offline");
+  if (!offline) announce("The recognition service can’t be reached; the page keeps trying.");
+  offline = true;
   if (!retryTimer) retryTimer = setTimeout(checkHealth, RETRY_MS);
 }
 
 function backOnline() {
   ui.error.hidden = true;
+  ui.result.classList.remove("offline");
+  offline = false;
   clearTimeout(retryTimer);
   retryTimer = 0;
 }
 
+// While offline: once the server answers again, the kept drawing is guessed, and the banner goes
+// when that answer arrives (or at once when there is nothing to guess).
 async function checkHealth() {
   retryTimer = 0;
   try {
@@ -285,8 +382,8 @@ async function checkHealth() {
     goOffline();
     return;
   }
-  backOnline();
-  if (!pad.isEmpty) guess();
+  if (isEmpty()) backOnline();
+  else guess();
 }
 
 async function start() {
@@ -300,33 +397,50 @@ async function start() {
 // ---- controls -----------------------------------------------------------------------------
 
 function modeChanged() {
-  const numberMode = ui["mode-number"].checked;
-  padBox.classList.toggle("number", numberMode);
-  document.body.classList.toggle("number-mode", numberMode);
-  ui.probabilities.hidden = numberMode;
-  ui["number-digits"].hidden = !numberMode;
-  hint.textContent = numberMode ? "Write a number here" : "Draw here";
-  title.textContent = numberMode ? "Write a number" : "Draw a digit";
+  const asNumber = numberMode();
+  padBox.classList.toggle("number", asNumber);
+  document.body.classList.toggle("number-mode", asNumber);
+  ui.probabilities.hidden = asNumber;
+  ui["number-digits"].hidden = !asNumber;
+  hint.firstElementChild.textContent = asNumber ? "Write a number here" : "Draw here";
+  title.textContent = asNumber ? "Write a number" : "Draw a digit";
   ui.canvas.setAttribute(
     "aria-label",
-    `Drawing area: draw ${numberMode ? "a number" : "a digit"} with a mouse, a finger or a pen`,
+    `Drawing area: draw ${asNumber ? "a number" : "a digit"} with a mouse, a finger or a pen`,
   );
+  refit();
+  if (picture) {
+    cancelGuess();
+    guess(); // the same picture, read the other way
+  } else {
+    pad.clear();
+  }
+}
+
+function clearAll() {
+  dropPicture();
   pad.clear();
 }
 
-ui.undo.addEventListener("click", () => pad.undo());
-ui.clear.addEventListener("click", () => pad.clear());
+function undo() {
+  if (pad.isEmpty && picture) clearAll();
+  else pad.undo();
+}
+
+ui.undo.addEventListener("click", undo);
+ui.clear.addEventListener("click", clearAll);
 ui.predict.addEventListener("click", () => guess());
 ui["model-select"].addEventListener("change", modelChanged);
 ui["mode-number"].addEventListener("change", modeChanged);
 document.addEventListener("keydown", (event) => {
   if (event.key === "Escape" && event.target.tagName !== "SELECT") {
-    pad.clear();
+    clearAll();
   } else if ((event.ctrlKey || event.metaKey) && !event.shiftKey && event.key.toLowerCase() === "z") {
     event.preventDefault();
-    pad.undo();
+    undo();
   }
 });
 
+listenForPictures();
 showNothing();
 start();

@@ -2,6 +2,8 @@
 // on white paper at the screen's real pixel density. Strokes are kept in fractions of the pad's
 // size, so a resize (phone rotation, number mode) redraws them crisply instead of stretching.
 
+import { shrunkPng } from "./picture.js";
+
 const PAPER = "#ffffff";
 const INK = "#111111";
 const STROKE_RATIO = 0.065; // stroke width as a fraction of the pad's height
@@ -24,6 +26,10 @@ export class DrawingPad {
     return this.strokes.length === 0 && !this.active;
   }
 
+  get isDrawing() {
+    return Boolean(this.active);
+  }
+
   undo() {
     if (this.active) this.active = null;
     else this.strokes.pop();
@@ -38,17 +44,11 @@ export class DrawingPad {
     this.onChange();
   }
 
-  // The drawing exactly as shown, as a PNG (the server does all the normalizing).
+  // The drawing as shown, shrunk to the server's working resolution, as { blob, width, height }
+  // (the server does all the normalizing).
   toPng() {
     this.#flush();
-    return new Promise((resolve, reject) =>
-      this.canvas.toBlob((blob) => (blob ? resolve(blob) : reject(new Error("empty canvas"))), "image/png"),
-    );
-  }
-
-  toDataUrl() {
-    this.#flush();
-    return this.canvas.toDataURL("image/png");
+    return shrunkPng(this.canvas, this.canvas.width, this.canvas.height);
   }
 
   #listen() {

@@ -76,14 +76,28 @@ export function drawBoxes(container, digits, width, height) {
   );
 }
 
+// A number's digits as buttons (tap one to correct it). A piece the server doubts is a digit at
+// all reads "Not a digit?" with its closest digit small beside it.
 export function listDigits(list, digits) {
   list.replaceChildren(
-    ...digits.map(({ digit, confidence }) => {
+    ...digits.map(({ digit, confidence, not_a_digit: doubtful }, index) => {
       const item = document.createElement("li");
-      item.className = confidence < 0.8 ? "unsure" : "";
-      item.innerHTML = '<span class="digit"></span><span class="conf"></span>';
-      item.querySelector(".digit").textContent = String(digit);
-      item.querySelector(".conf").textContent = percent(confidence);
+      const button = document.createElement("button");
+      button.type = "button";
+      button.dataset.index = String(index);
+      button.setAttribute("aria-pressed", "false");
+      button.className = confidence < 0.8 ? "piece unsure" : "piece";
+      button.classList.toggle("doubtful", Boolean(doubtful));
+      button.innerHTML =
+        '<span class="piece-doubt" data-testid="piece-not-a-digit">Not a digit?</span>' +
+        '<span class="closest">closest: </span><span class="digit"></span><span class="conf"></span>';
+      button.querySelector(".piece-doubt").hidden = !doubtful;
+      button.querySelector(".closest").hidden = !doubtful;
+      button.querySelector(".digit").textContent = String(digit);
+      button.querySelector(".conf").textContent = doubtful ? `, ${percent(confidence)}` : percent(confidence);
+      const doubt = doubtful ? "may not be a digit; closest " : "";
+      button.setAttribute("aria-label", `Digit ${index + 1}: ${doubt}${digit}, ${percent(confidence)} sure. Tap to correct.`);
+      item.append(button);
       return item;
     }),
   );

@@ -1,6 +1,6 @@
 """Touching digits read as one: fit the detector of groups of strokes that hold several digits.
 
-    python -m digits.pairs --models-dir models [--model cnn] [--numbers 40000] [--seed 0] [--dry-run]
+    python -m digits.train_touching --models-dir models [--model cnn] [--numbers 40000] [--seed 0] [--dry-run]
 
 A classifier trained on lone digits reads two touching digits as one with near certainty ("11" as
 a 4, "91" as a 9), often no wider than a digit, so neither its confidence nor the width tells
@@ -28,7 +28,7 @@ from digits.data import load_mnist
 from digits.manifest import update_entry
 from digits.numbers import MAX_LENGTH, MIN_LENGTH, Box, chosen_entry, render_number
 from digits.segment import SHAPE_FACTS, whole_groups
-from digits.touching import KERNEL, RULE_KEY, Weights, detector_from_rule, encode_weights
+from digits.touching import KERNEL, MANIFEST_KEY, Weights, detector_from_weights, encode_weights
 
 FILTERS = (8, 16)  # of the two convolutions
 HIDDEN = 32  # units in the hidden layer
@@ -44,7 +44,9 @@ def drawn_groups(images: np.ndarray, *, count: int, seed: int) -> tuple[np.ndarr
     """Groups of strokes of `count` numbers drawn from `images`: their inputs, shape facts, and
     whether each covers several digits."""
     rng = np.random.default_rng(seed)
-    inputs, facts, several = [], [], []
+    inputs: list[np.ndarray] = []
+    facts: list[np.ndarray] = []
+    several: list[bool] = []
     for _ in range(count):
         chosen = rng.integers(0, len(images), size=int(rng.integers(MIN_LENGTH, MAX_LENGTH + 1)))
         png, boxes, _ = render_number([images[i] for i in chosen], rng)
@@ -65,8 +67,8 @@ def _covered(box: Box, digit_boxes: list[Box]) -> int:
     return count
 
 
-def fit_rule(inputs: np.ndarray, facts: np.ndarray, several: np.ndarray, *, seed: int = 0) -> dict[str, Any]:
-    """Fit the network and return its parameters as a rule (see `digits.touching`)."""
+def fit_detector(inputs: np.ndarray, facts: np.ndarray, several: np.ndarray, *, seed: int = 0) -> dict[str, Any]:
+    """Fit the network and return its parameters as the manifest stores them (see `digits.touching`)."""
     return encode_weights(_fit_network(inputs, facts, several, seed=seed))
 
 
@@ -88,9 +90,11 @@ def _fit_network(inputs: np.ndarray, facts: np.ndarray, several: np.ndarray, *, 
     return [np.asarray(w) for w in network.get_weights()]
 
 
-def measure_rule(rule: dict[str, Any], inputs: np.ndarray, facts: np.ndarray, several: np.ndarray) -> dict[str, Any]:
+def measure_detector(
+    stored: dict[str, Any], inputs: np.ndarray, facts: np.ndarray, several: np.ndarray
+) -> dict[str, Any]:
     """Log loss, and the share of lone digits called several and of touching digits called one (at 0.5)."""
-    probability = np.clip(detector_from_rule(rule)(inputs, facts), 1e-6, 1 - 1e-6)
+    probability = np.clip(detector_from_weights(stored)(inputs, facts), 1e-6, 1 - 1e-6)
     loss = -np.where(several, np.log(probability), np.log1p(-probability)).mean()
     return {
         "groups": len(several),
@@ -102,7 +106,7 @@ def measure_rule(rule: dict[str, Any], inputs: np.ndarray, facts: np.ndarray, se
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m digits.pairs", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m digits.train_touching", description=__doc__.split("\n")[0])
     parser.add_argument(
         "--model", default=None, help="whose manifest entry stores it (default: the manifest's default)"
     )
@@ -116,13 +120,13 @@ def main(argv: list[str] | None = None) -> int:
 
     entry = chosen_entry(parser, args.models_dir, args.model)
     mnist = load_mnist(args.data)
-    rule = fit_rule(*drawn_groups(mnist.x_train, count=args.numbers, seed=args.seed), seed=args.seed)
-    measured = measure_rule(rule, *drawn_groups(mnist.x_test, count=args.measure_numbers, seed=MEASURE_SEED))
-    rule = {**rule, "trained": {"numbers": args.numbers, "seed": args.seed}, "measured": measured}
+    stored = fit_detector(*drawn_groups(mnist.x_train, count=args.numbers, seed=args.seed), seed=args.seed)
+    measured = measure_detector(stored, *drawn_groups(mnist.x_test, count=args.measure_numbers, seed=MEASURE_SEED))
+    stored = {**stored, "trained": {"numbers": args.numbers, "seed": args.seed}, "measured": measured}
     print(" ".join(f"{key}={value}" for key, value in measured.items()))
     if args.dry_run:
         return 0
-    if not update_entry(args.models_dir, entry["name"], {RULE_KEY: rule}, sha256=entry["sha256"]):
+    if not update_entry(args.models_dir, entry["name"], {MANIFEST_KEY: stored}, sha256=entry["sha256"]):
         print(f"{entry['name']}: its file changed while the detector was fitted; manifest left alone", file=sys.stderr)
         return 1
     return 0

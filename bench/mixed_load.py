@@ -1,6 +1,6 @@
 """Load the real ml_server (gunicorn, the committed models) with valid and invalid requests mixed.
 
-    PYTHONPATH=.:ml_server .venv/bin/python -m hardening_tests.load --requests 20000 --concurrency 32
+    .venv/bin/python -m bench.mixed_load --requests 20000 --concurrency 32
 
 Each client thread keeps one HTTP/1.1 connection open (`http.client`). Valid requests are MNIST test
 digits drawn on a canvas (multipart PNG upload or JSON data URL) and raw MNIST pixels; the invalid ones
@@ -238,8 +238,8 @@ LOAD_ENV = {"PREDICT_THROTTLE_RATE": "100000000/min", "GUNICORN_MAX_REQUESTS": "
 
 
 def main(argv: list[str] | None = None, log: Callable[[str], None] = print) -> int:
+    from bench.server import ml_server
     from digits.config import MODELS_DIR
-    from hardening_tests.server import gunicorn
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--requests", type=int, default=20_000)
@@ -248,9 +248,8 @@ def main(argv: list[str] | None = None, log: Callable[[str], None] = print) -> i
     args = parser.parse_args(argv)
     with (
         tempfile.TemporaryDirectory() as folder,
-        gunicorn(args.models_dir, Path(folder) / "server.log", **LOAD_ENV) as server,
+        ml_server(models_dir=args.models_dir, workdir=Path(folder), extra_env=LOAD_ENV) as server,
     ):
-        server.wait_for("/ready")
         report = run_load(server.port, server.process.pid, requests=args.requests, concurrency=args.concurrency)
     log(report.summary())
     for problem in (report.wrong + report.failures)[:20]:

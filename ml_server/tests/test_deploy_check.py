@@ -35,8 +35,7 @@ def test_check_deploy_passes_without_warnings(https: str) -> None:
 
 @pytest.mark.parametrize(("https", "expected"), [("0", [False] * 4), ("1", [True] * 4)])
 def test_https_turns_on_redirect_secure_cookies_and_hsts(https: str, expected: list[bool]) -> None:
-    env = {"PYTHONPATH": os.pathsep.join([str(SERVICE_DIR), str(SERVICE_DIR.parent)]), "HTTPS": https}
-    result = production([sys.executable, "-c", PRINT_SECURITY], **env)
+    result = production([sys.executable, "-c", PRINT_SECURITY], HTTPS=https)
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout) == expected
 

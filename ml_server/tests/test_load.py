@@ -1,5 +1,5 @@
 """20,000 requests, valid and invalid mixed, at 32 connections against gunicorn with the committed
-models: no 5xx, every valid digit read right, memory steady (about 90 s; see hardening_tests/load.py)."""
+models: no 5xx, every valid digit read right, memory steady (about 90 s; see bench/mixed_load.py)."""
 
 from __future__ import annotations
 
@@ -7,10 +7,11 @@ from pathlib import Path
 
 import pytest
 
+from bench.mixed_load import LOAD_ENV, MEMORY_TOLERANCE, run_load
 from digits.config import MODELS_DIR
 from digits.manifest import ManifestError, read_manifest
-from hardening_tests.load import LOAD_ENV, MEMORY_TOLERANCE, run_load
-from hardening_tests.server import gunicorn
+
+from .live import ml_gunicorn, wait_for_status
 
 pytestmark = pytest.mark.slow
 
@@ -20,8 +21,8 @@ def test_twenty_thousand_mixed_requests_at_32_connections(tmp_path: Path) -> Non
         read_manifest(MODELS_DIR)
     except ManifestError as error:
         pytest.skip(f"no committed models: {error}")
-    with gunicorn(MODELS_DIR, tmp_path / "server.log", **LOAD_ENV) as server:
-        server.wait_for("/ready")
+    with ml_gunicorn(MODELS_DIR, tmp_path / "server.log", **LOAD_ENV) as server:
+        wait_for_status(server, "/ready")
         report = run_load(server.port, server.process.pid, requests=20_000, concurrency=32)
     print(report.summary())
 

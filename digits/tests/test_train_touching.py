@@ -8,9 +8,9 @@ import numpy as np
 
 from digits.data import load_mnist
 from digits.manifest import read_manifest, write_manifest
-from digits.pairs import _covered, drawn_groups, main
 from digits.segment import SHAPE_FACTS
-from digits.touching import RULE_KEY, touching_detector
+from digits.touching import MANIFEST_KEY, touching_detector
+from digits.train_touching import _covered, drawn_groups, main
 
 
 def test_a_group_covers_the_digit_boxes_it_mostly_holds():
@@ -34,10 +34,10 @@ def test_the_command_fits_measures_and_stores_the_detector_in_the_entry(tmp_path
     write_manifest(tmp_path, {"default": "m", "models": [entry]})
     tiny = ["--numbers", "60", "--measure-numbers", "10"]
     assert main(["--models-dir", str(tmp_path), "--dry-run", *tiny]) == 0
-    assert RULE_KEY not in read_manifest(tmp_path)["models"][0]
+    assert MANIFEST_KEY not in read_manifest(tmp_path)["models"][0]
     assert "log_loss=" in capsys.readouterr().out
     assert main(["--models-dir", str(tmp_path), *tiny]) == 0
     (stored,) = read_manifest(tmp_path)["models"]
-    assert stored["sha256"] == entry["sha256"] and stored[RULE_KEY]["trained"] == {"numbers": 60, "seed": 0}
+    assert stored["sha256"] == entry["sha256"] and stored[MANIFEST_KEY]["trained"] == {"numbers": 60, "seed": 0}
     detect = touching_detector(json.loads(json.dumps(stored)))
     assert detect is not None and detect(np.zeros((2, 28, 28)), np.zeros((2, SHAPE_FACTS))).shape == (2,)

@@ -4,25 +4,16 @@ from __future__ import annotations
 
 import http.client
 import json
-import os
-import socket
-import subprocess
-import sys
-import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-SERVICE_DIR = Path(__file__).resolve().parents[2]
+from .live import ml_gunicorn, wait_for_status
+
 pytestmark = pytest.mark.slow
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def fetch(url: str, body: bytes | None = None, headers: dict[str, str] | None = None) -> tuple[int, dict]:
@@ -35,34 +26,11 @@ def fetch(url: str, body: bytes | None = None, headers: dict[str, str] | None = 
 
 
 @pytest.fixture(scope="module")
-def server(tiny_models_dir: Path):
-    port = free_port()
-    env = {
-        **os.environ,
-        "SECRET_KEY": "gunicorn-test-only",
-        "ML_SERVER_PORT": str(port),
-        "MODELS_DIR": str(tiny_models_dir),
-        "DEFAULT_MODEL": "ann",
-        "DJANGO_SETTINGS_MODULE": "config.settings",
-    }
-    gunicorn = Path(sys.executable).with_name("gunicorn")
-    process = subprocess.Popen([str(gunicorn), "-c", str(SERVICE_DIR / "gunicorn.conf.py")], env=env)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 90
-        while time.monotonic() < deadline:
-            try:
-                if fetch(f"{base}/ready")[0] == 200:
-                    break
-            except OSError:
-                pass
-            time.sleep(0.2)
-        else:
-            pytest.fail("gunicorn never became ready")
-        yield base
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
+def server(tiny_models_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    log = tmp_path_factory.mktemp("gunicorn") / "server.log"
+    with ml_gunicorn(tiny_models_dir, log, DEFAULT_MODEL="ann") as running:
+        wait_for_status(running, "/ready")
+        yield running.url
 
 
 def test_gunicorn_serves_health_ready_and_predictions(server) -> None:

@@ -1,0 +1,226 @@
+"""Throwaway servers on free loopback ports, each stopped (and its files deleted) when its block ends.
+
+- `free_port()`: a port nothing listens on now; the OS picks it, so parallel runs never collide.
+- `Gunicorn` / `gunicorn()`: the ml_server or the user_server as production runs it (the service's own
+  `gunicorn.conf.py`, from its own folder), restartable on the same port.
+- `postgres()`: a private PostgreSQL cluster (Debian's `postgresql`); `redis()`: a private `redis-server`.
+  Both are installed by `scripts/system_deps.sh` (`make system-deps`); a test skips when they are absent.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import glob
+import os
+import re
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from scripts.services import ROOT, WSGI_APP, Service, answers_http, service_command, stop_group
+
+START_TIMEOUT_S = 180.0  # the ml_server imports its model runtime and loads the default model first
+POLL_S = 0.2
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+# --- gunicorn ------------------------------------------------------------------------------------
+
+
+@dataclass
+class Gunicorn:
+    """One service (`ml_server` or `user_server`) under gunicorn on 127.0.0.1, stoppable and restartable
+    on the same port; its output goes to `log`."""
+
+    service: str
+    env: Mapping[str, str]
+    log: Path
+    port: int = field(default_factory=free_port)
+    ready_path: str = "/health"
+    wsgi_app: str = WSGI_APP
+    timeout: float = START_TIMEOUT_S
+    process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        service = Service(self.service, ROOT / self.service, self.port, migrates=self.service == "ml_server")
+        with self.log.open("ab") as output:
+            self.process = subprocess.Popen(
+                service_command(service, host="127.0.0.1", dev=False, wsgi_app=self.wsgi_app),
+                cwd=service.folder,
+                env=dict(self.env),
+                stdin=subprocess.DEVNULL,
+                stdout=output,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,  # stop() signals the master and its workers together
+            )
+        self.wait_for(self.ready_path)
+
+    def wait_for(self, path: str, *, ok_only: bool = True) -> None:
+        """Poll `path` until it answers (a 2xx with ok_only); the process must stay alive meanwhile."""
+        deadline = time.monotonic() + self.timeout
+        while not answers_http(self.url + path, ok_only=ok_only):
+            if self.process is None or self.process.poll() is not None:
+                raise RuntimeError(f"{self.service} exited before answering {path}:\n{self.tail()}")
+            if time.monotonic() > deadline:
+                self.stop()
+                raise TimeoutError(f"{self.service} did not answer {path} within {self.timeout:.0f} s:\n{self.tail()}")
+            time.sleep(POLL_S)
+
+    def tail(self) -> str:
+        return self.log.read_text(errors="replace")[-3000:] if self.log.exists() else ""
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            stop_group(self.process)
+
+    def ensure_running(self) -> None:
+        if self.process is None or self.process.poll() is not None:
+            self.start()
+
+
+@contextlib.contextmanager
+def gunicorn(service: str, *, env: Mapping[str, str], log: Path, **options: object) -> Iterator[Gunicorn]:
+    """Start the service under gunicorn, wait for its ready path, and stop it whatever happens."""
+    server = Gunicorn(service, env, log, **options)  # type: ignore[arg-type]
+    try:
+        server.start()
+        yield server
+    finally:
+        server.stop()
+
+
+# --- PostgreSQL ----------------------------------------------------------------------------------
+
+
+def postgres_bin_dir() -> Path | None:
+    """The newest installed PostgreSQL's programs (Debian keeps them out of PATH)."""
+
+    def version(pg_ctl: str) -> list[int]:  # /usr/lib/postgresql/<version>/bin/pg_ctl
+        return [int(number) for number in re.findall(r"\d+", Path(pg_ctl).parts[4])]
+
+    candidates = sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_ctl"), key=version)
+    if candidates:
+        return Path(candidates[-1]).parent
+    found = shutil.which("pg_ctl")
+    return Path(found).resolve().parent if found else None
+
+
+@dataclass
+class Postgres:
+    """A private cluster with one database, `feedback`, that a test may stop and start again.
+    PostgreSQL refuses to run as root: as root it runs as the `postgres` user, from /tmp (which that
+    user can reach, unlike a root-owned $TMPDIR)."""
+
+    bin: Path
+    root: Path
+    port: int = field(default_factory=free_port)
+
+    @property
+    def as_user(self) -> list[str]:
+        return ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+
+    @property
+    def url(self) -> str:
+        return f"postgresql://postgres@127.0.0.1:{self.port}/feedback?connect_timeout=3"
+
+    def run(self, *command: str) -> None:
+        command_as_user = [*self.as_user, *command]
+        subprocess.run(command_as_user, check=True, capture_output=True, text=True, timeout=120, cwd=self.root)
+
+    def pg_ctl(self, *arguments: str) -> None:
+        self.run(str(self.bin / "pg_ctl"), "-D", str(self.root / "data"), *arguments)
+
+    def init(self) -> None:
+        self.run("mkdir", str(self.root / "sockets"))
+        initdb = [str(self.bin / "initdb"), "-D", str(self.root / "data"), "-U", "postgres", "-A", "trust"]
+        self.run(*initdb, "-E", "UTF8", "--locale=C")
+        self.start()
+        self.run(str(self.bin / "createdb"), "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", "feedback")
+
+    def start(self) -> None:
+        options = f"-p {self.port} -k {self.root / 'sockets'} -c listen_addresses=127.0.0.1 -c fsync=off"
+        self.pg_ctl("-l", str(self.root / "server.log"), "-o", options, "-w", "start")
+
+    def stop(self) -> None:
+        self.pg_ctl("-m", "fast", "-w", "stop")
+
+    def log_tail(self) -> str:
+        log = self.root / "server.log"
+        return log.read_text(errors="replace")[-2000:] if log.exists() else ""
+
+
+@contextlib.contextmanager
+def postgres() -> Iterator[Postgres]:
+    """A started throwaway cluster; skips the test when PostgreSQL is not installed."""
+    bin_dir = postgres_bin_dir()
+    if bin_dir is None:
+        pytest.skip("PostgreSQL is not installed (make system-deps installs it)")
+    as_root = os.geteuid() == 0
+    server = Postgres(bin_dir, Path(tempfile.mkdtemp(prefix="test-pg-", dir="/tmp" if as_root else None)))
+    if as_root:
+        shutil.chown(server.root, user="postgres", group="postgres")
+    try:
+        try:
+            server.init()
+        except subprocess.CalledProcessError as error:
+            raise RuntimeError(f"could not start PostgreSQL: {error.stderr}\n{server.log_tail()}") from error
+        yield server
+    finally:
+        stop = [*server.as_user, str(server.bin / "pg_ctl"), "-D", str(server.root / "data"), "-m", "immediate", "stop"]
+        subprocess.run(stop, capture_output=True, timeout=60, check=False)
+        shutil.rmtree(server.root, ignore_errors=True)
+
+
+# --- Redis ---------------------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def redis() -> Iterator[str]:
+    """A throwaway `redis-server` (no persistence) on a free loopback port; yields its `redis://` URL.
+    Skips the test when redis-server is not installed."""
+    binary = shutil.which("redis-server")
+    if binary is None:
+        pytest.skip("redis-server is not installed (make system-deps installs it)")
+    port = free_port()
+    with tempfile.TemporaryDirectory(prefix="test-redis-") as folder:
+        command = [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
+        process = subprocess.Popen(
+            [*command, "--dir", folder], stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, start_new_session=True
+        )
+        try:
+            deadline = time.monotonic() + 30
+            while not _answers_ping(port):
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"redis-server did not start on port {port}")
+                time.sleep(POLL_S)
+            yield f"redis://127.0.0.1:{port}/0"
+        finally:
+            stop_group(process, grace_s=10)
+
+
+def _answers_ping(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=1) as connection:
+            connection.sendall(b"PING\r\n")
+            return connection.recv(16).startswith(b"+PONG")
+    except OSError:
+        return False
+
+
+__all__ = ["Gunicorn", "Postgres", "free_port", "gunicorn", "postgres", "postgres_bin_dir", "redis"]
