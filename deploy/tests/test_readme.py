@@ -117,8 +117,7 @@ def test_model_table_marks_the_default_and_shows_benchmark_latency(tmp_path) -> 
     rows = model_table.model_table(manifest, tmp_path, model_table.bench_latencies(bench)).splitlines()[2:]
     assert rows[0].startswith("| Model A (default) | `a` | sklearn | - | - | 1.0 MiB | - | not measured yet |")
     assert (
-        rows[1]
-        == "| Model B | `b` | keras | 99.12 % | 98.00 % | missing | Monte-Carlo dropout | 1.2 ms "
+        rows[1] == "| Model B | `b` | keras | 99.12 % | 98.00 % | missing | Monte-Carlo dropout | 1.2 ms "
         "| 0.0123 / - | 90.00 % |"
     )
 
