@@ -110,7 +110,7 @@ def input_signals(images: np.ndarray, reference: dict[str, Any] | None) -> dict[
 
 def _extent(ink: np.ndarray, *, axis: int) -> np.ndarray:
     """Width (axis=1: over rows) or height (axis=2: over columns) of each image's ink, in pixels."""
-    present = ink.any(axis=axis)
+    present: np.ndarray = np.asarray(ink.any(axis=axis))
     first = present.argmax(axis=1)
     last = IMAGE_SIZE - 1 - present[:, ::-1].argmax(axis=1)
     return np.where(present.any(axis=1), last - first + 1, 0).astype(np.float64)

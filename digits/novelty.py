@@ -424,7 +424,8 @@ def _predict(runtime: Runtime, images: np.ndarray, batch_size: int = 1000) -> Pr
         values = [getattr(part, field) for part in parts]
         return None if values[0] is None else np.concatenate(values)
 
-    return Prediction(joined("probabilities"), joined("std"), joined("predictive_entropy"), joined("not_a_digit_score"))
+    probabilities = np.concatenate([part.probabilities for part in parts])
+    return Prediction(probabilities, joined("std"), joined("predictive_entropy"), joined("not_a_digit_score"))
 
 
 def fit_rule(runtime: Runtime, data: Data, reference: dict[str, Any]) -> dict[str, Any]:

@@ -80,7 +80,9 @@ def best_epoch_callback() -> Any:
     class BestEpoch(keras.callbacks.Callback):
         def __init__(self) -> None:
             super().__init__()
-            self.loss, self.epoch, self.weights = float("inf"), None, None
+            self.loss = float("inf")
+            self.epoch: int | None = None
+            self.weights: list[Any] | None = None
 
         def on_epoch_end(self, epoch: int, logs: dict[str, float] | None = None) -> None:
             loss = (logs or {}).get("val_loss")
