@@ -47,9 +47,11 @@ def fit_keras(
     batch_size: int = BATCH_SIZE,
     verbose: int = 2,
     validation: tuple[np.ndarray, np.ndarray] | None = None,
+    callbacks: tuple[Any, ...] = (),
 ) -> Any:
     """Fit with augmentation in a tf.data pipeline and a cosine learning-rate decay; with a
-    validation split, end on the weights of the epoch with the lowest validation loss."""
+    validation split, end on the weights of the epoch with the lowest validation loss. Extra Keras
+    `callbacks` (e.g. a notebook's learning curves) run beside that."""
     import keras
     import tensorflow as tf
 
@@ -66,7 +68,9 @@ def fit_keras(
     steps = epochs * int(np.ceil(len(x) / batch_size))
     model.optimizer.learning_rate = keras.optimizers.schedules.CosineDecay(1e-3, decay_steps=max(1, steps), alpha=0.02)
     best = best_epoch_callback()
-    model.fit(dataset, epochs=epochs, shuffle=False, verbose=verbose, validation_data=validation, callbacks=[best])
+    model.fit(
+        dataset, epochs=epochs, shuffle=False, verbose=verbose, validation_data=validation, callbacks=[best, *callbacks]
+    )
     best.restore(model)
     model.chosen_epoch = best.epoch  # recorded in the manifest
     return model
