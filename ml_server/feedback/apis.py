@@ -71,7 +71,7 @@ class ModelNameField(TextField):
         return value or ""
 
 
-class NumberDigitSerializer(serializers.Serializer):
+class NumberDigitFeedbackSerializer(serializers.Serializer):
     """One digit of a confirmed or corrected number."""
 
     label = DigitField(help_text="The right digit.")
@@ -162,7 +162,7 @@ class NumberFeedbackCreateApi(APIView):
     throttle_scope = "feedback"
 
     class InputSerializer(serializers.Serializer):
-        digits = serializers.ListField(child=NumberDigitSerializer(), min_length=1, max_length=MAX_DIGITS)
+        digits = serializers.ListField(child=NumberDigitFeedbackSerializer(), min_length=1, max_length=MAX_DIGITS)
         model = ModelNameField()
 
     class RequestSerializer(InputSerializer):
