@@ -8,7 +8,7 @@ these classes state their exact shape, and the schemathesis test checks answers 
 
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from digits.config import IMAGE_SIZE, NUM_CLASSES
@@ -109,7 +109,6 @@ class BatchPredictionSerializer(serializers.Serializer):
     elapsed_ms = serializers.FloatField()
 
 
-@extend_schema_serializer(component_name="NumberDigitPrediction")  # feedback has a NumberDigit of its own
 class NumberDigitSerializer(serializers.Serializer):
     digit = serializers.IntegerField(min_value=0, max_value=9)
     confidence = serializers.FloatField()
