@@ -35,8 +35,8 @@ admin: install  ## create the first admin login of the ml_server's /admin/ (asks
 
 models: install  ## fetch MNIST, retrain the whole zoo, rewrite models/ and models/manifest.json
 	$(PY) -m digits.train --out models
-	$(PY) -m digits.export --models-dir models
 	$(PY) -m digits.novelty --models-dir models
+	$(PY) -m digits.export --models-dir models  # after novelty: the cnn's not-a-digit output is part of the .h5 it exports
 	$(PY) -m digits.train_touching --models-dir models
 
 evaluate: install  ## re-measure the committed models

@@ -1,9 +1,17 @@
-"""Training-time augmentation that mimics how people draw: shifted, rotated, resized, thicker or
-thinner strokes. Applied to batches inside the tf.data pipeline, never at inference."""
+"""Training-time augmentation that mimics how people draw: elastic wobble of the strokes, shifted,
+rotated, resized, thicker or thinner strokes. Applied to batches inside the tf.data pipeline, never
+at inference."""
 
 from __future__ import annotations
 
+import math
 from typing import Any
+
+from digits.config import IMAGE_SIZE
+
+ELASTIC_SHARE = 0.5  # share of each batch bent elastically (the rest keeps MNIST's own strokes)
+ELASTIC_ALPHA = 2.5  # largest displacement of the smoothed field, in pixels
+ELASTIC_SIGMA = 3.0  # smoothing of the displacement field, in pixels (Simard et al. use 4 at alpha 34)
 
 
 def make_augmenter(seed: int = 0) -> Any:
@@ -19,8 +27,11 @@ def make_augmenter(seed: int = 0) -> Any:
         ]
     )
     generator = tf.random.Generator.from_seed(seed + 3)
+    bend = make_elastic(generator)
 
     def augment(images: tf.Tensor) -> tf.Tensor:
+        bent = bend(images)
+        images = tf.where(generator.uniform([tf.shape(images)[0], 1, 1]) < ELASTIC_SHARE, bent, images)
         x = geometry(images[..., None], training=True)
         thicker = tf.nn.max_pool2d(x, ksize=2, strides=1, padding="SAME")
         thinner = -tf.nn.max_pool2d(-x, ksize=2, strides=1, padding="SAME")
@@ -29,3 +40,43 @@ def make_augmenter(seed: int = 0) -> Any:
         return tf.clip_by_value(x[..., 0], 0.0, 1.0)
 
     return augment
+
+
+def make_elastic(generator: Any, *, alpha: float = ELASTIC_ALPHA, sigma: float = ELASTIC_SIGMA) -> Any:
+    """Elastic distortion (Simard, Steinkraus & Platt 2003): every pixel moves along a random field
+    smoothed by a Gaussian, so strokes wobble as a hand's do; sampled bilinearly, ink off the edge
+    is lost. (n, 28, 28) -> (n, 28, 28)."""
+    import tensorflow as tf
+
+    radius = math.ceil(2 * sigma)
+    taps = tf.exp(-tf.square(tf.range(-radius, radius + 1, dtype=tf.float32)) / (2 * sigma**2))
+    taps /= tf.reduce_sum(taps)
+    kernel = tf.tile((taps[:, None] * taps[None, :])[:, :, None, None], [1, 1, 2, 1])
+    rows, cols = tf.meshgrid(
+        tf.range(IMAGE_SIZE, dtype=tf.float32), tf.range(IMAGE_SIZE, dtype=tf.float32), indexing="ij"
+    )
+    side = IMAGE_SIZE + 2  # sampled from a copy padded with one row and column of blank paper
+
+    def bend(images: tf.Tensor) -> tf.Tensor:
+        n = tf.shape(images)[0]
+        field = tf.nn.depthwise_conv2d(
+            generator.uniform([n, IMAGE_SIZE, IMAGE_SIZE, 2], -1.0, 1.0), kernel, [1, 1, 1, 1], "SAME"
+        )
+        field *= alpha / tf.maximum(tf.reduce_max(tf.abs(field), axis=[1, 2, 3], keepdims=True), 1e-6)
+        r = tf.clip_by_value(rows + field[..., 0] + 1.0, 0.0, side - 1.0)
+        c = tf.clip_by_value(cols + field[..., 1] + 1.0, 0.0, side - 1.0)
+        r0, c0 = tf.floor(r), tf.floor(c)
+        wr, wc = r - r0, c - c0
+        r0, c0 = tf.cast(r0, tf.int32), tf.cast(c0, tf.int32)
+        r1, c1 = tf.minimum(r0 + 1, side - 1), tf.minimum(c0 + 1, side - 1)
+        flat = tf.reshape(tf.pad(images, [[0, 0], [1, 1], [1, 1]]), [n, side * side])
+
+        def at(ri: tf.Tensor, ci: tf.Tensor) -> tf.Tensor:
+            index = tf.reshape(ri * side + ci, [n, IMAGE_SIZE * IMAGE_SIZE])
+            return tf.reshape(tf.gather(flat, index, batch_dims=1), [n, IMAGE_SIZE, IMAGE_SIZE])
+
+        top = at(r0, c0) * (1 - wc) + at(r0, c1) * wc
+        bottom = at(r1, c0) * (1 - wc) + at(r1, c1) * wc
+        return top * (1 - wr) + bottom * wr
+
+    return bend

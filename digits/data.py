@@ -60,6 +60,20 @@ def read_idx(path: Path) -> np.ndarray:
     return np.frombuffer(raw, dtype=np.uint8, offset=header_size).reshape(shape)
 
 
+VALIDATION_COUNT = 10_000  # MNIST training digits kept out of training: epoch choice, calibration, tuning
+VALIDATION_SEED = 0
+
+
+def validation_split(
+    total: int, *, count: int = VALIDATION_COUNT, seed: int = VALIDATION_SEED
+) -> tuple[np.ndarray, np.ndarray]:
+    """Indices (train, validation) of `total` MNIST training digits: `count` drawn at random for
+    validation, the same for the same seed. MNIST test stays for reporting only."""
+    order = np.random.default_rng(seed).permutation(total)
+    count = min(count, total // 2)
+    return np.sort(order[count:]), np.sort(order[:count])
+
+
 def idx_bytes(array: np.ndarray) -> bytes:
     """The IDX encoding of a uint8 array: what the original file held, so its sha256 can be checked."""
     magic = 0x00000800 | array.ndim

@@ -18,9 +18,9 @@ import numpy as np
 from digits.config import MODELS_DIR
 from digits.data import Mnist, load_mnist
 from digits.manifest import read_manifest, update_entry
-from digits.preprocess import normalize_digit_image, to_unit_range
+from digits.preprocess import to_unit_range
 from digits.runtime import Runtime, load_runtime
-from digits.synthetic import canvas_digit_set
+from digits.synthetic import canvas_digit_inputs
 
 DEFAULT_CANVAS_COUNT = 5000
 
@@ -57,19 +57,28 @@ def expected_calibration_error(probabilities: np.ndarray, labels: np.ndarray, *,
 
 def canvas_inputs(mnist: Mnist, *, count: int = DEFAULT_CANVAS_COUNT, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """The canvas-like evaluation set, already through the shared preprocessing."""
-    drawings, labels = canvas_digit_set(mnist.x_test, mnist.y_test, count=count, seed=seed)
-    return np.stack([normalize_digit_image(png) for png in drawings]), labels
+    return canvas_digit_inputs(mnist.x_test[:count], mnist.y_test[:count], seed=seed)
 
 
 def measure(
     runtime: Runtime, mnist: Mnist, canvas: tuple[np.ndarray, np.ndarray], *, test_limit: int | None = None
 ) -> dict[str, float]:
-    """The manifest's metrics for one model."""
-    x_test, y_test = mnist.x_test[:test_limit], mnist.y_test[:test_limit]
-    return {
-        "mnist_test_accuracy": round(accuracy(runtime, to_unit_range(x_test), y_test), 4),
-        "canvas_accuracy": round(accuracy(runtime, *canvas), 4),
-    }
+    """The manifest's metrics for one model: accuracy and expected calibration error on MNIST test
+    and on the canvas-like set."""
+    test = (to_unit_range(mnist.x_test[:test_limit]), mnist.y_test[:test_limit])
+    return measured_metrics(runtime, test, canvas)
+
+
+def measured_metrics(
+    runtime: Runtime, test: tuple[np.ndarray, np.ndarray], canvas: tuple[np.ndarray, np.ndarray]
+) -> dict[str, float]:
+    """`measure` on inputs already prepared: (images, labels) of MNIST test and of the canvas set."""
+    found = {}
+    for name, (images, labels) in (("mnist_test", test), ("canvas", canvas)):
+        probabilities = predict_probabilities(runtime, images)
+        found[f"{name}_accuracy"] = round(float((probabilities.argmax(axis=1) == labels).mean()), 4)
+        found[f"{name}_ece"] = round(expected_calibration_error(probabilities, labels), 4)
+    return found
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -101,7 +110,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"not in {args.models_dir}/manifest.json: {', '.join(unknown)}")
     mnist = load_mnist(args.data)
     canvas = canvas_inputs(mnist, count=args.canvas_count)
-    print(f"{'model':<10} {'mnist_test':>10} {'canvas':>8} {'test_ece':>9}   (canvas set: {len(canvas[1])} drawings)")
+    header = f"{'model':<10} {'mnist_test':>10} {'canvas':>8} {'test_ece':>9} {'canvas_ece':>10}"
+    print(f"{header}   (canvas set: {len(canvas[1])} drawings)")
     status = 0
     for name in wanted:
         runtime = load_runtime(args.models_dir, entries[name])
@@ -110,9 +120,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.write and not update_entry(args.models_dir, name, measured, sha256=entries[name]["sha256"]):
             print(f"{name}: its file changed while it was measured; manifest left alone", file=sys.stderr)
             status = 1
-        ece = expected_calibration_error(predict_probabilities(runtime, to_unit_range(mnist.x_test)), mnist.y_test)
         print(
-            f"{name:<10} {metrics['mnist_test_accuracy']:>10.4f} {metrics['canvas_accuracy']:>8.4f} {ece:>9.4f}",
+            f"{name:<10} {metrics['mnist_test_accuracy']:>10.4f} {metrics['canvas_accuracy']:>8.4f} "
+            f"{metrics['mnist_test_ece']:>9.4f} {metrics['canvas_ece']:>10.4f}",
             flush=True,
         )
         if args.numbers:

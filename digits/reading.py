@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from digits.config import MAX_DIGITS
-from digits.novelty import flag_not_a_digit
+from digits.notadigit import not_a_digit_scores
 from digits.preprocess import ImageInput
 from digits.runtime import Prediction, Runtime
 from digits.segment import DigitPiece, TouchingDetector, segment_digits
@@ -17,12 +17,12 @@ from digits.segment import DigitPiece, TouchingDetector, segment_digits
 @dataclass(frozen=True)
 class NumberReading:
     """The digits of a drawing, left to right: each piece (box and 28x28 input), the model's
-    prediction for them (with Monte-Carlo uncertainty where the model has it), and which pieces
-    are unlikely to be digits at all."""
+    prediction for them (with Monte-Carlo uncertainty where the model has it), and how unlike a
+    digit each piece is (`digits.notadigit`: above 0.5, not a digit)."""
 
     pieces: list[DigitPiece]
     prediction: Prediction
-    not_a_digit: np.ndarray  # (n,) bool
+    not_a_digit_score: np.ndarray  # (n,) 0..1
 
     @property
     def number(self) -> str:
@@ -41,17 +41,20 @@ def read_number(
     read its digits. Segmentation has read every piece it returns; those readings are reused,
     unless the model's uncertainty is wanted too, or a piece was never read (then the pieces go
     through the model again, in one batch). `not_a_digit_rule` is the manifest entry's
-    `not_a_digit` (None: `digits.novelty`'s default).
+    `not_a_digit` (None: `digits.notadigit`'s default).
 
     Raises the errors of `segment_digits` (`PreprocessError`s, `TooManyDigitsError` past
     `max_digits`).
     """
-    readings: dict[bytes, np.ndarray] = {}
+    readings: dict[bytes, tuple[np.ndarray, float | None]] = {}  # probabilities and the model's own score
 
     def classify(batch: np.ndarray) -> np.ndarray:
-        probabilities = runtime.predict(batch).probabilities
-        readings.update(zip((image.tobytes() for image in batch), probabilities, strict=True))
-        return probabilities
+        prediction = runtime.predict(batch)
+        scores = prediction.not_a_digit_score
+        for index, image in enumerate(batch):
+            score = None if scores is None else float(scores[index])
+            readings[image.tobytes()] = (prediction.probabilities[index], score)
+        return prediction.probabilities
 
     pieces = segment_digits(image, max_digits=max_digits, classify=classify, touching=touching)
     inputs = np.stack([piece.image for piece in pieces])
@@ -59,5 +62,7 @@ def read_number(
     if runtime.uncertainty or len(known) < len(pieces):
         prediction = runtime.predict(inputs)
     else:
-        prediction = Prediction(probabilities=np.stack(known))
-    return NumberReading(pieces, prediction, flag_not_a_digit(inputs, prediction, not_a_digit_rule))
+        scores = [score for _, score in known]
+        own = None if any(score is None for score in scores) else np.asarray(scores)
+        prediction = Prediction(probabilities=np.stack([p for p, _ in known]), not_a_digit_score=own)
+    return NumberReading(pieces, prediction, not_a_digit_scores(inputs, prediction, not_a_digit_rule))

@@ -16,7 +16,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from digits.config import IMAGE_SIZE
+from digits.config import IMAGE_SIZE, NUM_CLASSES
 from digits.manifest import read_verified_model
 
 EXPORT_COMMAND = "python -m digits.export --models-dir models"
@@ -33,6 +33,15 @@ class Prediction:
     probabilities: np.ndarray  # (n, 10), rows sum to 1
     std: np.ndarray | None = None  # (n, 10) across Monte-Carlo passes
     predictive_entropy: np.ndarray | None = None  # (n,) of the mean probabilities, in nats
+    not_a_digit_score: np.ndarray | None = None  # (n,) 0..1 from a model with a not-a-digit output
+
+
+def split_outputs(output: np.ndarray) -> Prediction:
+    """A deterministic model's output as a Prediction: ten digit probabilities, and when the model
+    has an eleventh column (`NotADigitScore`), that column as the not-a-digit score."""
+    if output.shape[-1] == NUM_CLASSES + 1:
+        return Prediction(probabilities=output[:, :NUM_CLASSES], not_a_digit_score=output[:, NUM_CLASSES])
+    return Prediction(probabilities=output)
 
 
 class Runtime(Protocol):

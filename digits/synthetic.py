@@ -61,3 +61,13 @@ def canvas_digit_set(
     rng = np.random.default_rng(seed)
     count = min(count, len(images))
     return [render_canvas_digit(images[i], rng) for i in range(count)], np.asarray(labels[:count])
+
+
+def canvas_digit_inputs(images: np.ndarray, labels: np.ndarray, *, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Canvas drawings of the given digits through the shared preprocessing, exactly as an upload:
+    float32 (n, 28, 28) inputs and their labels."""
+    from digits.preprocess import normalize_digit_image
+
+    drawings, labels = canvas_digit_set(images, labels, count=len(images), seed=seed)
+    inputs = np.array([normalize_digit_image(png) for png in drawings], dtype=np.float32)
+    return inputs.reshape(len(drawings), 28, 28), labels

@@ -10,13 +10,13 @@ which stays the one artifact to verify. Nothing is unpickled.
 
 from __future__ import annotations
 
-import base64
 import math
 from typing import Any
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
+from digits.arraycodec import decode_array, encode_array
 from digits.config import IMAGE_SIZE
 from digits.segment import SHAPE_FACTS, TouchingDetector
 
@@ -44,15 +44,15 @@ def detector_from_weights(stored: dict[str, Any]) -> TouchingDetector:
 
 def encode_weights(weights: Weights) -> dict[str, Any]:
     """Parameters as float16 base64 with their shapes (what the manifest stores)."""
-    flat = np.concatenate([np.asarray(w, dtype=np.float32).ravel() for w in weights]).astype("<f2")
-    return {"shapes": [list(np.shape(w)) for w in weights], "weights": base64.b64encode(flat.tobytes()).decode("ascii")}
+    flat = np.concatenate([np.asarray(w, dtype=np.float32).ravel() for w in weights])
+    return {"shapes": [list(np.shape(w)) for w in weights], "weights": encode_array(flat)}
 
 
 def decode_weights(stored: dict[str, Any]) -> Weights:
     """The stored parameters, checked to fit the network's layout and to be finite numbers."""
     try:
         shapes = [tuple(int(n) for n in shape) for shape in stored["shapes"]]
-        flat = np.frombuffer(base64.b64decode(stored["weights"], validate=True), dtype="<f2").astype(np.float32)
+        flat = decode_array(stored["weights"])
     except (KeyError, TypeError, ValueError) as error:
         raise ValueError(f"{MANIFEST_KEY}: unreadable parameters ({error})") from error
     _check_layout(shapes)

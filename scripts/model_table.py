@@ -35,6 +35,14 @@ def mebibytes(path: Path) -> str:
     return f"{path.stat().st_size / 2**20:.1f} MiB" if path.is_file() else "missing"
 
 
+def calibration(metrics: dict[str, Any]) -> str:
+    """Expected calibration error on MNIST test and on the canvas-like set, where measured."""
+    if "mnist_test_ece" not in metrics:
+        return "-"
+    canvas = metrics.get("canvas_ece")
+    return f"{metrics['mnist_test_ece']:.4f} / " + ("-" if canvas is None else f"{canvas:.4f}")
+
+
 def bench_latencies(path: Path = BENCH_RESULTS) -> dict[str, float]:
     """Median single-request latency per model from the benchmark, or nothing if it has not run."""
     if not path.is_file():
@@ -46,8 +54,9 @@ def bench_latencies(path: Path = BENCH_RESULTS) -> dict[str, float]:
 def model_table(manifest: dict[str, Any], models_dir: Path, latencies: dict[str, float]) -> str:
     """One row per model, in manifest order; the default model is marked."""
     rows = [
-        "| Model | `model` | Kind | MNIST test accuracy | Canvas-like accuracy | File | Uncertainty | Latency p50 |",
-        "| --- | --- | --- | ---: | ---: | ---: | --- | ---: |",
+        "| Model | `model` | Kind | MNIST test accuracy | Canvas-like accuracy | File | Uncertainty | Latency p50 "
+        "| ECE, MNIST test / canvas | Non-digits flagged, held-out families |",
+        "| --- | --- | --- | ---: | ---: | ---: | --- | ---: | ---: | ---: |",
     ]
     for entry in manifest["models"]:
         metrics = entry.get("metrics", {})
@@ -65,6 +74,8 @@ def model_table(manifest: dict[str, Any], models_dir: Path, latencies: dict[str,
                     mebibytes(models_dir / entry["file"]),
                     "Monte-Carlo dropout" if entry.get("uncertainty") else "-",
                     latency,
+                    calibration(metrics),
+                    percent(entry.get("not_a_digit", {}).get("held_out_mean_flagged")),
                 ]
             )
             + " |"

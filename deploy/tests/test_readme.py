@@ -107,7 +107,8 @@ def test_model_table_marks_the_default_and_shows_benchmark_latency(tmp_path) -> 
                 "family": "keras",
                 "file": "b.h5",
                 "uncertainty": True,
-                "metrics": {"mnist_test_accuracy": 0.99123, "canvas_accuracy": 0.98},
+                "metrics": {"mnist_test_accuracy": 0.99123, "canvas_accuracy": 0.98, "mnist_test_ece": 0.0123},
+                "not_a_digit": {"held_out_mean_flagged": 0.9},
             },
         ],
     }
@@ -115,7 +116,10 @@ def test_model_table_marks_the_default_and_shows_benchmark_latency(tmp_path) -> 
     bench.write_text('{"models": {"b": {"p50_ms": 1.234}}}')
     rows = model_table.model_table(manifest, tmp_path, model_table.bench_latencies(bench)).splitlines()[2:]
     assert rows[0].startswith("| Model A (default) | `a` | sklearn | - | - | 1.0 MiB | - | not measured yet |")
-    assert rows[1] == "| Model B | `b` | keras | 99.12 % | 98.00 % | missing | Monte-Carlo dropout | 1.2 ms |"
+    assert (
+        rows[1] == "| Model B | `b` | keras | 99.12 % | 98.00 % | missing | Monte-Carlo dropout | 1.2 ms "
+        "| 0.0123 / - | 90.00 % |"
+    )
 
 
 def test_readme_without_the_table_markers_is_refused() -> None:

@@ -9,7 +9,7 @@ import queue
 import numpy as np
 from ai_edge_litert.interpreter import Interpreter
 
-from digits.runtime import Prediction, as_batch, monte_carlo_prediction
+from digits.runtime import Prediction, as_batch, monte_carlo_prediction, split_outputs
 
 
 class LiteRTFunction:
@@ -69,4 +69,4 @@ class LiteRTRuntime:
 
     def predict(self, images: np.ndarray) -> Prediction:
         output = self._forward(as_batch(images))
-        return monte_carlo_prediction(output) if self.uncertainty else Prediction(probabilities=output)
+        return monte_carlo_prediction(output) if self.uncertainty else split_outputs(output)

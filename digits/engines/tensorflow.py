@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from digits.config import IMAGE_SIZE, NUM_CLASSES
-from digits.runtime import Prediction, as_batch, monte_carlo_prediction
+from digits.runtime import Prediction, as_batch, monte_carlo_prediction, split_outputs
 
 MC_SAMPLES = 64  # stochastic passes averaged by a Monte-Carlo-dropout model
 
@@ -88,7 +88,7 @@ class TensorFlowRuntime:
 
     def predict(self, images: np.ndarray) -> Prediction:
         output = self._compiled(as_batch(images)).numpy()
-        return monte_carlo_prediction(output) if self.uncertainty else Prediction(probabilities=output)
+        return monte_carlo_prediction(output) if self.uncertainty else split_outputs(output)
 
 
 def _first_mc_dropout(model: Any) -> int | None:

@@ -6,10 +6,11 @@ import numpy as np
 import pytest
 
 from digits.data import load_mnist
-from digits.novelty import flag_not_a_digit
+from digits.engines.sklearn import SklearnRuntime
+from digits.notadigit import not_a_digit_scores
 from digits.numbers import number_set
 from digits.reading import read_number
-from digits.runtime import Prediction, SklearnRuntime
+from digits.runtime import Prediction
 from digits.segment import segment_digits
 from digits.zoo import ZOO
 
@@ -61,7 +62,7 @@ def test_each_piece_is_flagged_by_the_entrys_not_a_digit_rule(knn):
     runtime, drawing = knn
     reading = read_number(runtime, drawing.png)
     inputs = np.stack([piece.image for piece in reading.pieces])
-    assert reading.not_a_digit.shape == (len(reading.pieces),)
-    assert reading.not_a_digit.tolist() == flag_not_a_digit(inputs, reading.prediction, None).tolist()
+    assert reading.not_a_digit_score.shape == (len(reading.pieces),)
+    assert reading.not_a_digit_score.tolist() == not_a_digit_scores(inputs, reading.prediction, None).tolist()
     everything = {"thresholds": {"doubt": -1.0}}  # every reading has more doubt than this
-    assert read_number(runtime, drawing.png, not_a_digit_rule=everything).not_a_digit.all()
+    assert (read_number(runtime, drawing.png, not_a_digit_rule=everything).not_a_digit_score > 0.5).all()

@@ -27,7 +27,9 @@ def test_cli_trains_saves_and_records_measured_metrics(tmp_path):
         assert set(entry) >= {"display_name", "family", "uncertainty", "metrics", "trained"}
         assert 0.3 < entry["metrics"]["mnist_test_accuracy"] <= 1.0
         assert 0.0 <= entry["metrics"]["canvas_accuracy"] <= 1.0
-        assert entry["trained"]["seed"] == 0 and entry["trained"]["train_images"] == 303
+        # 300 digits less the validation split (half of them at most), plus the 3 extra examples
+        assert entry["trained"]["seed"] == 0 and entry["trained"]["train_images"] == 153
+        assert entry["trained"]["validation"] == {"images": 150, "seed": 0, "of": "MNIST train"}
         assert "feedback.npz" in entry["trained"]["data"]
     assert entries["ann_mcd"]["uncertainty"] is True and entries["ann_mcd"]["trained"]["epochs"] == 1
 

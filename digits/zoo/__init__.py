@@ -19,6 +19,7 @@ class ModelSpec:
     builder: str  # "module:function"
     epochs: int = 0  # Keras only
     uncertainty: bool = False
+    calibrated: bool = False  # scikit-learn only: probabilities temperature-scaled on the validation split
 
     @property
     def file(self) -> str:
@@ -36,7 +37,7 @@ _SKLEARN = "digits.zoo.sklearn_models"
 ZOO: dict[str, ModelSpec] = {
     spec.name: spec
     for spec in (
-        ModelSpec("cnn", "Convolutional network", "keras", f"{_KERAS}:build_cnn", epochs=15),
+        ModelSpec("cnn", "Convolutional network", "keras", f"{_KERAS}:build_cnn", epochs=20),
         ModelSpec(
             "cnn_mcd",
             "Convolutional network, Monte-Carlo dropout",
@@ -55,7 +56,7 @@ ZOO: dict[str, ModelSpec] = {
             epochs=20,
             uncertainty=True,
         ),
-        ModelSpec("rf", "Random forest", "sklearn", f"{_SKLEARN}:build_rf"),
+        ModelSpec("rf", "Random forest", "sklearn", f"{_SKLEARN}:build_rf", calibrated=True),
         ModelSpec("knn", "k-nearest neighbours", "sklearn", f"{_SKLEARN}:build_knn"),
         ModelSpec("svm", "Support vector machine", "sklearn", f"{_SKLEARN}:build_svm"),
     )

@@ -63,21 +63,36 @@ def build_ann_mcd() -> keras.Model:
     return _mlp("ann_mcd", dropout=MCDropout, batch_norm=False)
 
 
-def _cnn(name: str, *, head_dropout: type[layers.Dropout]) -> keras.Model:
-    """Two conv blocks then a dense head; any Monte-Carlo dropout lives only in the head, so the
-    convolutional features can be computed once and only the head sampled many times."""
+def _conv_block(x: keras.KerasTensor, filters: int, convolutions: int) -> keras.KerasTensor:
+    for _ in range(convolutions):
+        x = layers.Conv2D(filters, 3, use_bias=False)(x)
+        x = layers.BatchNormalization(momentum=0.9)(x)
+        x = layers.Activation("relu")(x)
+    return x
+
+
+def _cnn(name: str, *, head_dropout: type[layers.Dropout], deep: bool = False) -> keras.Model:
+    """Conv blocks then a dense head; any Monte-Carlo dropout lives only in the head, so the
+    convolutional features can be computed once and only the head sampled many times.
+
+    `deep` adds a third block (128 filters on the 4x4 map) and a batch-normalised head whose output
+    is a named layer, `features` (the penultimate representation the not-a-digit score reads),
+    followed by `logits` and a separate softmax, so temperature scaling can act on the logits."""
     inputs = _inputs()
     x = layers.Reshape((IMAGE_SIZE, IMAGE_SIZE, 1))(inputs)
     for filters in (32, 64):
-        x = layers.Conv2D(filters, 3, use_bias=False)(x)
-        x = layers.BatchNormalization(momentum=0.9)(x)
-        x = layers.Activation("relu")(x)
-        x = layers.Conv2D(filters, 3, use_bias=False)(x)
-        x = layers.BatchNormalization(momentum=0.9)(x)
-        x = layers.Activation("relu")(x)
-        x = layers.MaxPooling2D()(x)
+        x = layers.MaxPooling2D()(_conv_block(x, filters, 2))
+    if deep:
+        x = _conv_block(x, 128, 1)
     x = layers.Flatten()(x)
     x = head_dropout(0.3)(x)
+    if deep:
+        x = layers.Dense(128, use_bias=False)(x)
+        x = layers.BatchNormalization(momentum=0.9)(x)
+        x = layers.Activation("relu", name="features")(x)
+        x = head_dropout(0.4)(x)
+        logits = layers.Dense(NUM_CLASSES, name="logits")(x)
+        return _classifier(name, inputs, layers.Activation("softmax", name="probabilities")(logits))
     x = layers.Dense(128, activation="relu")(x)
     x = head_dropout(0.4)(x)
     outputs = layers.Dense(NUM_CLASSES, activation="softmax")(x)
@@ -85,10 +100,58 @@ def _cnn(name: str, *, head_dropout: type[layers.Dropout]) -> keras.Model:
 
 
 def build_cnn() -> keras.Model:
-    """A small VGG-style convolutional network."""
-    return _cnn("cnn", head_dropout=layers.Dropout)
+    """A VGG-style convolutional network: three batch-normalised blocks, a batch-normalised head."""
+    return _cnn("cnn", head_dropout=layers.Dropout, deep=True)
 
 
 def build_cnn_mcd() -> keras.Model:
     """The convolutional network with Monte-Carlo dropout in its head."""
     return _cnn("cnn_mcd", head_dropout=MCDropout)
+
+
+SCORE_SIGNALS = ("energy", "mahalanobis", "doubt")  # appended to the features the head reads
+
+
+@keras.saving.register_keras_serializable(package="digits")
+class NotADigitScore(layers.Layer):
+    """How unlike a digit an input is, 0..1, from a classifier's penultimate `features` and `logits`:
+    a logistic model over the standardised features plus three signals, the energy
+    (-logsumexp of the logits), the smallest Mahalanobis distance to a digit class's mean feature
+    (one covariance shared by the classes, as log1p), and the doubt (1 - top probability).
+
+    Its weights are fitted outside Keras (`digits.novelty`) and set with `set_weights`; a signal the
+    fit leaves out has coefficient 0. The decision threshold is folded into the bias, so a score
+    above 0.5 means "not a digit"."""
+
+    def __init__(self, feature_size: int, **kwargs):
+        super().__init__(**kwargs)
+        self.feature_size = feature_size
+        width = feature_size + len(SCORE_SIGNALS)
+        fixed = {"trainable": False, "initializer": "zeros"}
+        self.class_means = self.add_weight(shape=(NUM_CLASSES, feature_size), name="class_means", **fixed)
+        self.precision_factor = self.add_weight(shape=(feature_size, feature_size), name="precision_factor", **fixed)
+        self.center = self.add_weight(shape=(width,), name="center", **fixed)
+        self.scale = self.add_weight(shape=(width,), name="scale", trainable=False, initializer="ones")
+        self.coefficients = self.add_weight(shape=(width,), name="coefficients", **fixed)
+        self.bias = self.add_weight(shape=(), name="bias", **fixed)
+
+    def call(self, inputs):
+        features, logits = inputs
+        return keras.ops.sigmoid(self.logit(features, logits))[:, None]
+
+    def signals(self, features, logits):
+        """The head's inputs before standardisation: (n, feature_size + 3)."""
+        ops = keras.ops
+        energy = -ops.logsumexp(logits, axis=1)
+        doubt = 1.0 - ops.max(ops.softmax(logits, axis=1), axis=1)
+        centred = features[:, None, :] - self.class_means[None]  # (n, classes, features)
+        whitened = ops.matmul(centred, self.precision_factor)
+        mahalanobis = ops.log1p(ops.min(ops.sum(whitened * whitened, axis=2), axis=1))
+        return ops.concatenate([features, ops.stack([energy, mahalanobis, doubt], axis=1)], axis=1)
+
+    def logit(self, features, logits):
+        standard = (self.signals(features, logits) - self.center) / self.scale
+        return keras.ops.sum(standard * self.coefficients, axis=1) + self.bias
+
+    def get_config(self):
+        return {**super().get_config(), "feature_size": self.feature_size}

@@ -63,6 +63,7 @@ def digit_body(model: str, result: DigitResult, elapsed: float, with_input: bool
     if result.uncertainty is not None:
         body["uncertainty"] = result.uncertainty
     body["not_a_digit"] = result.not_a_digit
+    body["not_a_digit_score"] = result.not_a_digit_score
     body["elapsed_ms"] = elapsed
     if with_input:
         body["input"] = np.round(result.input.astype(np.float64), 4).tolist()
@@ -134,6 +135,7 @@ class PredictNumberApi(PredictionApi):
                 "confidence": result.confidence,
                 "probabilities": result.probabilities,
                 "not_a_digit": result.not_a_digit,
+                "not_a_digit_score": result.not_a_digit_score,
                 "box": list(box),
             }
             for result, box in zip(reading.batch.results, reading.boxes, strict=True)

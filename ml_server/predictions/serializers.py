@@ -19,6 +19,7 @@ PIXELS_HELP = (
 )
 IMAGE_HELP = "PNG, JPEG, WebP or BMP image as base64 or as a data URL (data:image/png;base64,...)."
 MODEL_HELP = "Model name from GET /list; the default model when omitted."
+SCORE_HELP = "0..1, higher = less like a digit; not_a_digit is true above 0.5."
 
 
 @extend_schema_field(
@@ -95,6 +96,7 @@ class DigitPredictionSerializer(serializers.Serializer):
     probabilities = float_list(NUM_CLASSES, "Probability of each digit 0..9; they sum to 1.")
     uncertainty = UncertaintySerializer(required=False, help_text="Only for Monte-Carlo dropout models (*_mcd).")
     not_a_digit = serializers.BooleanField(help_text="True when the drawing is unlikely to be a digit at all.")
+    not_a_digit_score = serializers.FloatField(min_value=0.0, max_value=1.0, help_text=SCORE_HELP)
     elapsed_ms = serializers.FloatField()
     input = serializers.ListField(
         child=float_list(IMAGE_SIZE, "One row."), required=False, help_text="The 28x28 input, with return_input."
@@ -112,6 +114,7 @@ class NumberDigitSerializer(serializers.Serializer):
     confidence = serializers.FloatField()
     probabilities = float_list(NUM_CLASSES, "Probability of each digit 0..9.")
     not_a_digit = serializers.BooleanField()
+    not_a_digit_score = serializers.FloatField(min_value=0.0, max_value=1.0, help_text=SCORE_HELP)
     box = serializers.ListField(child=serializers.IntegerField(), min_length=4, max_length=4, help_text="x, y, w, h")
 
 

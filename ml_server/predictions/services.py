@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from digits.config import IMAGE_SIZE
-from digits.novelty import flag_not_a_digit
+from digits.notadigit import DECISION, not_a_digit_scores
 from digits.preprocess import PreprocessError
 from digits.reading import read_number
 from digits.runtime import Prediction, Runtime
@@ -30,6 +30,7 @@ class DigitResult:
     confidence: float
     probabilities: list[float]
     not_a_digit: bool
+    not_a_digit_score: float  # 0..1, higher = less like a digit; above `DECISION` sets `not_a_digit`
     uncertainty: dict[str, Any] | None
     input: np.ndarray
 
@@ -47,8 +48,8 @@ def classify_digits(*, model_name: object | None, images: np.ndarray) -> Predict
     batch = np.asarray(images, dtype=np.float32).reshape(-1, IMAGE_SIZE, IMAGE_SIZE)
     with _model_in_service(runtime):
         prediction = runtime.predict(batch)
-    flags = flag_not_a_digit(batch, prediction, bundle.not_a_digit_rule)
-    return PredictionBatch(runtime.name, _results(prediction, flags, batch))
+    scores = not_a_digit_scores(batch, prediction, bundle.not_a_digit_rule)
+    return PredictionBatch(runtime.name, _results(prediction, scores, batch))
 
 
 @contextmanager
@@ -63,11 +64,11 @@ def _model_in_service(runtime: Runtime) -> Iterator[None]:
         raise ModelUnavailableError(f"Model {runtime.name!r} failed to predict: {type(error).__name__}") from error
 
 
-def _results(prediction: Prediction, flags: np.ndarray, inputs: np.ndarray) -> list[DigitResult]:
-    return [_result(prediction, index, bool(flags[index]), inputs[index]) for index in range(len(inputs))]
+def _results(prediction: Prediction, scores: np.ndarray, inputs: np.ndarray) -> list[DigitResult]:
+    return [_result(prediction, index, float(scores[index]), inputs[index]) for index in range(len(inputs))]
 
 
-def _result(prediction: Prediction, index: int, not_a_digit: bool, image: np.ndarray) -> DigitResult:
+def _result(prediction: Prediction, index: int, not_a_digit_score: float, image: np.ndarray) -> DigitResult:
     probabilities = np.asarray(prediction.probabilities[index], dtype=np.float64)
     probabilities = probabilities / probabilities.sum()
     digit = int(probabilities.argmax())
@@ -81,7 +82,8 @@ def _result(prediction: Prediction, index: int, not_a_digit: bool, image: np.nda
         digit=digit,
         confidence=float(probabilities[digit]),
         probabilities=probabilities.tolist(),
-        not_a_digit=not_a_digit,
+        not_a_digit=not_a_digit_score > DECISION,
+        not_a_digit_score=not_a_digit_score,
         uncertainty=uncertainty,
         input=image,
     )
@@ -134,5 +136,5 @@ def predict_number(*, model_name: object | None, image: bytes) -> NumberResult:
     except PreprocessError as error:
         raise preprocess_api_error(error) from error
     inputs = np.stack([piece.image for piece in reading.pieces])
-    batch = PredictionBatch(runtime.name, _results(reading.prediction, reading.not_a_digit, inputs))
+    batch = PredictionBatch(runtime.name, _results(reading.prediction, reading.not_a_digit_score, inputs))
     return NumberResult(batch, [piece.box for piece in reading.pieces])

@@ -46,7 +46,8 @@ def test_a_number_is_read_with_one_answer_per_digit(api_client, drawn_number, ti
     np.testing.assert_allclose(
         [d["probabilities"] for d in body["digits"]], reading.prediction.probabilities, atol=1e-5
     )
-    assert [d["not_a_digit"] for d in body["digits"]] == reading.not_a_digit.tolist()
+    np.testing.assert_allclose([d["not_a_digit_score"] for d in body["digits"]], reading.not_a_digit_score, atol=1e-6)
+    assert [d["not_a_digit"] for d in body["digits"]] == (reading.not_a_digit_score > 0.5).tolist()
 
 
 def test_a_lone_digit_gets_the_same_input_and_answer_as_from_predict(api_client) -> None:

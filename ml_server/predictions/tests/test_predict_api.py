@@ -125,7 +125,7 @@ def test_monte_carlo_model_reports_its_uncertainty(api_client, mnist_sample) -> 
 
 
 def test_not_a_digit_follows_the_library_rule(api_client, tiny_models, mnist_sample) -> None:
-    from digits.novelty import flag_not_a_digit
+    from digits.notadigit import flag_not_a_digit
 
     images, _ = mnist_sample
     runtime = runtime_of(tiny_models, "ann")
