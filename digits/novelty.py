@@ -35,7 +35,7 @@ from digits.arraycodec import encode_array
 from digits.config import MODELS_DIR, NUM_CLASSES
 from digits.data import VALIDATION_COUNT, VALIDATION_SEED, Mnist, load_mnist, validation_split
 from digits.evaluate import DEFAULT_CANVAS_COUNT, canvas_inputs, measured_metrics
-from digits.manifest import read_manifest, sha256_file, update_entry
+from digits.manifest import read_manifest, read_verified_model, sha256_file, update_entry
 from digits.negatives import FAMILY_NAMES, families, negative_inputs
 from digits.notadigit import DEFAULT_RULE, MODEL_SCORE, input_signals, model_signals, not_a_digit_scores
 from digits.preprocess import to_unit_range
@@ -495,7 +495,7 @@ def main(argv: list[str] | None = None) -> int:
     for name in wanted:
         entry = entries[name]
         runtime = load_runtime(args.models_dir, entry)
-        model = getattr(runtime, "model", None)
+        model = _keras_model(args.models_dir, entry)
         if model is not None and _has_trunk(model):
             changes = _fit_own_score(args.models_dir, entry, model, data, dry_run=args.dry_run)
         else:
@@ -543,7 +543,8 @@ def _fit_own_score(models_dir: Path, entry: dict[str, Any], model: Any, data: Da
     if dry_run:
         return {}
     save_model(get_spec(entry["name"]), served, path)
-    saved = {**entry, "sha256": sha256_file(path)}
+    # The new .h5 has no export yet (`make models` runs digits.export next): measure the file itself.
+    saved = {**entry, "sha256": sha256_file(path), "tflite": None}
     runtime = load_runtime(models_dir, saved)
     rule["measured"] = rule_rates(runtime, rule, data.report) | {"how": _MODEL_HOW}
     mnist_labels, canvas_labels = data.test_labels
@@ -552,9 +553,19 @@ def _fit_own_score(models_dir: Path, entry: dict[str, Any], model: Any, data: Da
     fitted_at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     return {
         "sha256": saved["sha256"],
+        "tflite": None,  # the export of the replaced .h5 no longer describes this one
         "metrics": {**entry.get("metrics", {}), **metrics},
         "not_a_digit": rule | {"at": fitted_at},
     }
+
+
+def _keras_model(models_dir: Path, entry: dict[str, Any]) -> Any:
+    """The entry's Keras model itself (its layers, not its export), verified against the manifest."""
+    if Path(str(entry["file"])).suffix != ".h5":
+        return None
+    from digits.engines.tensorflow import load_keras_bytes
+
+    return load_keras_bytes(read_verified_model(models_dir, entry)[1])
 
 
 def _without_head(model: Any) -> Any:

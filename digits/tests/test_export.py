@@ -9,7 +9,7 @@ from digits.engines.tensorflow import TensorFlowRuntime, load_keras_model
 from digits.export import main as export_main
 from digits.manifest import IntegrityError, read_manifest, sha256_file, upsert_entry
 from digits.preprocess import to_unit_range
-from digits.runtime import load_runtime
+from digits.runtime import load_runtime, split_outputs
 from digits.train import save_model, train_one
 from digits.zoo import ZOO
 
@@ -62,12 +62,20 @@ def test_committed_export_agrees_with_its_h5_on_mnist_test(name, mnist):
     images = to_unit_range(mnist.x_test[:AGREEMENT_DIGITS])
     exported = load_runtime(COMMITTED, entry)
     assert exported.engine == "litert" and exported.uncertainty == entry["uncertainty"]
-    answered = exported.predict(images).probabilities
+    prediction = exported.predict(images)
+    answered = prediction.probabilities
     model = load_keras_model(COMMITTED / entry["file"])
     if not entry["uncertainty"]:
-        expected = model.predict(images, batch_size=500, verbose=0)
+        # through split_outputs, as served: a model with a not-a-digit output has an eleventh column
+        reference = split_outputs(model.predict(images, batch_size=500, verbose=0))
+        expected = reference.probabilities
         assert (answered.argmax(axis=1) == expected.argmax(axis=1)).all()
         assert np.abs(answered - expected).max() <= MAX_PROBABILITY_DIFFERENCE
+        assert (prediction.not_a_digit_score is None) == (reference.not_a_digit_score is None)
+        if reference.not_a_digit_score is not None:
+            assert (
+                np.abs(prediction.not_a_digit_score - reference.not_a_digit_score).max() <= MAX_PROBABILITY_DIFFERENCE
+            )
     else:
         expected = TensorFlowRuntime(name, model).predict(images).probabilities
         assert (answered.argmax(axis=1) == expected.argmax(axis=1)).mean() >= MC_MIN_AGREEMENT
