@@ -64,11 +64,6 @@ def not_a_digit_scores(images: np.ndarray, prediction: Prediction, rule: dict[st
     return np.where(np.isinf(ratio), 1.0, ratio / (1.0 + np.where(np.isinf(ratio), 0.0, ratio)))
 
 
-def flag_not_a_digit(images: np.ndarray, prediction: Prediction, rule: dict[str, Any] | None) -> np.ndarray:
-    """True for each image unlikely to be a digit at all."""
-    return not_a_digit_scores(images, prediction, rule) > DECISION
-
-
 def predictive_entropy(prediction: Prediction) -> np.ndarray:
     """Entropy (nats) of the mean probabilities: the Monte-Carlo one when the model gives it."""
     if prediction.predictive_entropy is not None:

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from digits.engines.sklearn import SklearnRuntime
-from digits.notadigit import DECISION, MODEL_SCORE, flag_not_a_digit, not_a_digit_scores
+from digits.notadigit import DECISION, MODEL_SCORE, not_a_digit_scores
 from digits.preprocess import to_unit_range
 from digits.runtime import Prediction
 from digits.zoo import ZOO
@@ -27,8 +27,8 @@ def dash() -> np.ndarray:
 
 def test_default_rule_flags_a_dash_and_passes_digits(knn, mnist):
     digits = to_unit_range(mnist.x_test[500:1500])
-    assert flag_not_a_digit(dash(), knn.predict(dash()), None).tolist() == [True]
-    assert flag_not_a_digit(digits, knn.predict(digits), None).mean() < 0.05
+    assert (not_a_digit_scores(dash(), knn.predict(dash()), None) > DECISION).tolist() == [True]
+    assert (not_a_digit_scores(digits, knn.predict(digits), None) > DECISION).mean() < 0.05
 
 
 def test_a_rule_score_passes_one_half_exactly_when_a_signal_passes_its_threshold():
@@ -58,8 +58,11 @@ def test_monte_carlo_spread_flags_and_is_skipped_for_a_model_that_does_not_sampl
     sampled = Prediction(probabilities=probabilities, std=std, predictive_entropy=np.array([0.5, 0.5]))
     images = np.zeros((2, 28, 28), dtype=np.float32)
     rule = {"thresholds": {"mc_std": 0.2}}
-    assert flag_not_a_digit(images, sampled, rule).tolist() == [False, True]
-    assert flag_not_a_digit(images, Prediction(probabilities=probabilities), rule).tolist() == [False, False]
+    assert (not_a_digit_scores(images, sampled, rule) > DECISION).tolist() == [False, True]
+    assert (not_a_digit_scores(images, Prediction(probabilities=probabilities), rule) > DECISION).tolist() == [
+        False,
+        False,
+    ]
 
 
 def test_a_rule_with_a_reference_round_trips_through_json(knn, small_train, small_test):

@@ -125,12 +125,12 @@ def test_monte_carlo_model_reports_its_uncertainty(api_client, mnist_sample) -> 
 
 
 def test_not_a_digit_follows_the_library_rule(api_client, tiny_models, mnist_sample) -> None:
-    from digits.notadigit import flag_not_a_digit
+    from digits.notadigit import DECISION, not_a_digit_scores
 
     images, _ = mnist_sample
     runtime = runtime_of(tiny_models, "ann")
     entry = next(m for m in read_manifest(tiny_models)["models"] if m["name"] == "ann")
-    expected = flag_not_a_digit(images, runtime.predict(images), entry.get("not_a_digit"))
+    expected = not_a_digit_scores(images, runtime.predict(images), entry.get("not_a_digit")) > DECISION
     body = {"model": "ann", "instances": [{"pixels": image.tolist()} for image in images]}
     got = [p["not_a_digit"] for p in api_client.post("/predict", body, format="json").json()["predictions"]]
     assert got == expected.tolist()
