@@ -24,7 +24,7 @@ from scipy import ndimage
 
 from digits.arraycodec import decode_array
 from digits.config import IMAGE_SIZE, NUM_CLASSES
-from digits.runtime import Prediction
+from digits.runtime import Prediction, entropy
 
 DECISION = 0.5  # a score above this answers `not_a_digit: true`
 MODEL_SCORE = "model"  # `rule["score"]` of a model that outputs its own score
@@ -68,8 +68,7 @@ def predictive_entropy(prediction: Prediction) -> np.ndarray:
     """Entropy (nats) of the mean probabilities: the Monte-Carlo one when the model gives it."""
     if prediction.predictive_entropy is not None:
         return np.asarray(prediction.predictive_entropy, dtype=np.float64)
-    p = np.clip(np.asarray(prediction.probabilities, dtype=np.float64), 1e-12, 1.0)
-    return -(p * np.log(p)).sum(axis=1)
+    return entropy(np.asarray(prediction.probabilities, dtype=np.float64))
 
 
 def model_signals(prediction: Prediction) -> dict[str, np.ndarray]:

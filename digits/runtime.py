@@ -55,11 +55,15 @@ class Runtime(Protocol):
         ...
 
 
+def entropy(probabilities: np.ndarray) -> np.ndarray:
+    """(n, 10) probabilities -> (n,) entropy in nats (a zero probability adds nothing)."""
+    return -(probabilities * np.log(np.clip(probabilities, 1e-12, None))).sum(axis=1)
+
+
 def monte_carlo_prediction(samples: np.ndarray) -> Prediction:
     """(samples, n, 10) stochastic passes -> their mean, spread and the mean's entropy."""
     mean = samples.mean(axis=0)
-    entropy = -(mean * np.log(np.clip(mean, 1e-12, None))).sum(axis=1)
-    return Prediction(probabilities=mean, std=samples.std(axis=0), predictive_entropy=entropy)
+    return Prediction(probabilities=mean, std=samples.std(axis=0), predictive_entropy=entropy(mean))
 
 
 def as_batch(images: np.ndarray) -> np.ndarray:
