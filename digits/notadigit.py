@@ -132,7 +132,9 @@ def _solid(batch: np.ndarray) -> np.ndarray:
 
 # Each digit class spans a few directions in pixel space: a subspace fitted by PCA on the MNIST
 # training digits, pooled to 7x7 (`digits.novelty.fit_reference`). A digit lies close to one of the
-# ten; a letter, a dash or a tangle leaves a large share of its energy outside all of them.
+# ten; a letter, a dash or a tangle leaves a large share of its energy outside all of them. The cnn's
+# own score computes the same distance in Keras ops (`digits.zoo.keras_models.NotADigitScore`).
+SUBSPACE_POOL, SUBSPACE_COMPONENTS = 4, 5  # 7x7 pooled inputs, five leading directions per class
 
 
 def subspace_distance(images: np.ndarray, reference: dict[str, Any]) -> np.ndarray:

@@ -5,10 +5,13 @@
 What a request uses lives in `digits.notadigit`; the negative drawings in `digits.negatives`.
 
 A model with a `features` and a `logits` layer (the `cnn`) gets a score of its own: a
-`NotADigitScore` head on its frozen penultimate features, fitted here with logistic regression
-(digits against negative drawings) after temperature scaling, then built into the saved `.h5` as an
-eleventh output. Its trunk learned from digits only (`digits.train`), so no negative family ever
-shaped it. Other models get a rule: thresholds on signals (`digits.notadigit`).
+`NotADigitScore` head on its frozen penultimate features, Mahalanobis distances of pooled activations
+of its last three convolutions and of the features (each digit class with its own mean and
+covariance, from the training digits), energy, doubt and the pixel-space subspace distance, fitted
+here with logistic regression (digits against negative drawings) after temperature scaling, then
+built into the saved `.h5` as an eleventh output. Its trunk learned from digits only
+(`digits.train`), so no negative family ever shaped it. Other models get a rule: thresholds on
+signals (`digits.notadigit`).
 
 Data (nothing here is MNIST test, which only reports):
 - the validation split of MNIST train (`digits.data.validation_split`, never trained on), halved:
@@ -37,7 +40,15 @@ from digits.data import VALIDATION_COUNT, VALIDATION_SEED, Mnist, load_mnist, va
 from digits.evaluate import DEFAULT_CANVAS_COUNT, canvas_inputs, measured_metrics
 from digits.manifest import read_manifest, read_verified_model, sha256_file, update_entry
 from digits.negatives import FAMILY_NAMES, families, negative_inputs
-from digits.notadigit import DEFAULT_RULE, MODEL_SCORE, input_signals, model_signals, not_a_digit_scores
+from digits.notadigit import (
+    DEFAULT_RULE,
+    MODEL_SCORE,
+    SUBSPACE_COMPONENTS,
+    SUBSPACE_POOL,
+    input_signals,
+    model_signals,
+    not_a_digit_scores,
+)
 from digits.preprocess import to_unit_range
 from digits.runtime import Prediction, Runtime, load_runtime
 from digits.synthetic import canvas_digit_inputs
@@ -49,8 +60,13 @@ CANDIDATES = {  # which of the head's inputs each candidate score may use
     "doubt": ("doubt",),
     "energy": ("energy",),
     "mahalanobis": ("mahalanobis",),
-    "features": ("features", "energy", "mahalanobis", "doubt"),
+    "signals": ("energy", "doubt", "subspace", "mahalanobis"),
+    "features": ("features", "energy", "doubt", "subspace", "mahalanobis"),
 }
+PROBES = ((-3, "avg"), (-2, "avg"), (-1, "avg"), (-2, "max"), (-1, "max"))
+"""Pooled activations the head measures distances on, besides the features: (which of the network's
+convolutions, counted from the last; how its map is pooled)."""
+COVARIANCE_SHRINK = 1e-2  # of the mean variance, added to each class's covariance so it inverts stably
 SEEDS = {"fit": 1, "tune": 2, "report": 3}
 CANVAS_SEEDS = {"fit": 11, "tune": 12}  # canvas drawings of the validation digits (test uses seed 0)
 
@@ -144,7 +160,8 @@ def rates(score: Any, split: Split, families_: tuple[str, ...] = FAMILY_NAMES) -
 
 
 class Trunk:
-    """A trained network's penultimate features and logits, and the head that scores them."""
+    """A trained network's probes (pooled activations, the penultimate features last) and logits,
+    and the head that scores them."""
 
     def __init__(self, model: Any) -> None:
         import keras
@@ -152,17 +169,27 @@ class Trunk:
         from digits.zoo.keras_models import NotADigitScore
 
         self.model = model
-        self.features_layer = model.get_layer("features")
         self.logits_layer = model.get_layer("logits")
-        self._outputs = keras.Model(model.inputs, [self.features_layer.output, self.logits_layer.output])
-        self.head = NotADigitScore(int(self.features_layer.output.shape[-1]), name="not_a_digit_score")
-        self.head.build([self.features_layer.output.shape, self.logits_layer.output.shape])
+        convolutions = [
+            layer
+            for layer in model.layers
+            if isinstance(layer, keras.layers.Activation) and len(layer.output.shape) == 4
+        ]
+        pooling = {"avg": keras.layers.GlobalAveragePooling2D, "max": keras.layers.GlobalMaxPooling2D}
+        self.probes = [
+            pooling[how](name=f"probe_{how}_{-index}")(convolutions[index].output) for index, how in PROBES
+        ] + [model.get_layer("features").output]
+        self._outputs = keras.Model(model.inputs, [*self.probes, self.logits_layer.output])
+        self.head = NotADigitScore([int(probe.shape[-1]) for probe in self.probes], name="not_a_digit_score")
+        self.head.build(
+            [model.inputs[0].shape, *(probe.shape for probe in self.probes), self.logits_layer.output.shape]
+        )
         self.temperature = 1.0
 
-    def outputs(self, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Features and (temperature-scaled) logits of float32 (n, 28, 28) images."""
-        features, logits = self._outputs.predict(np.asarray(images, dtype=np.float32), batch_size=1000, verbose=0)
-        return features, logits / self.temperature
+    def outputs(self, images: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
+        """Probes and (temperature-scaled) logits of float32 (n, 28, 28) images."""
+        *probes, logits = self._outputs.predict(np.asarray(images, dtype=np.float32), batch_size=1000, verbose=0)
+        return probes, logits / self.temperature
 
     def fit_temperature(self, images: np.ndarray, labels: np.ndarray) -> float:
         """The temperature minimising the negative log-likelihood of `labels` (held-out digits)."""
@@ -174,24 +201,30 @@ class Trunk:
         return self.temperature
 
     def fit_reference(self, images: np.ndarray, labels: np.ndarray) -> None:
-        """Class means and the shared precision of the training digits' features (Mahalanobis)."""
-        features, _ = self.outputs(images)
-        means = np.stack([features[labels == c].mean(axis=0) for c in range(NUM_CLASSES)])
-        centred = features - means[labels]
-        covariance = centred.T @ centred / len(features) + 1e-3 * np.eye(features.shape[1])
-        factor = np.linalg.cholesky(np.linalg.inv(covariance))  # inverse = factor @ factor.T
-        weights = self.head.get_weights()
-        weights[0], weights[1] = means.astype(np.float32), factor.astype(np.float32)
-        self.head.set_weights(weights)
+        """Each class's mean and precision on every probe, and each class's pixel subspace, from
+        the training digits."""
+        probes, _ = self.outputs(images)
+        labels = np.asarray(labels)
+        head = self.head
+        means, bases = class_subspaces(images, labels, components=SUBSPACE_COMPONENTS, pool=SUBSPACE_POOL)
+        head.subspace_means.assign(means.astype(np.float32))
+        head.subspace_bases.assign(bases.astype(np.float32))
+        for i, probe in enumerate(probes):
+            means, factors = class_gaussians(probe, labels)
+            head.class_means[i].assign(means.astype(np.float32))
+            head.precision_factors[i].assign(factors.astype(np.float32))
 
     def signals(self, images: np.ndarray) -> np.ndarray:
-        features, logits = self.outputs(images)
-        return np.asarray(self.head.signals(features, logits), dtype=np.float64)
+        probes, logits = self.outputs(images)
+        image = np.asarray(images, dtype=np.float32)
+        return np.asarray(self.head.signals([image, *probes, logits.astype(np.float32)]), dtype=np.float64)
 
     def set_score(self, center: np.ndarray, scale: np.ndarray, coefficients: np.ndarray, bias: float) -> None:
-        weights = self.head.get_weights()
-        weights[2:] = [a.astype(np.float32) for a in (center, scale, coefficients)] + [np.float32(bias)]
-        self.head.set_weights(weights)
+        head = self.head
+        head.center.assign(center.astype(np.float32))
+        head.scale.assign(scale.astype(np.float32))
+        head.coefficients.assign(coefficients.astype(np.float32))
+        head.bias.assign(np.float32(bias))
 
     def served_model(self) -> Any:
         """The network with temperature-scaled probabilities and the score as an eleventh output."""
@@ -200,9 +233,8 @@ class Trunk:
         kernel, bias = self.logits_layer.get_weights()
         self.logits_layer.set_weights([kernel / self.temperature, bias / self.temperature])
         self.temperature = 1.0
-        features, logits = self.features_layer.output, self.logits_layer.output
         probabilities = self.model.get_layer("probabilities").output
-        score = self.head([features, logits])
+        score = self.head([self.model.inputs[0], *self.probes, self.logits_layer.output])
         outputs = keras.layers.Concatenate(name="probabilities_and_score")([probabilities, score])
         return keras.Model(self.model.inputs, outputs, name=self.model.name)
 
@@ -213,15 +245,32 @@ def _log_loss(logits: np.ndarray, labels: np.ndarray) -> float:
     return float(-log_probabilities[np.arange(len(labels)), labels].mean())
 
 
-def _columns(width: int, candidate: str) -> np.ndarray:
-    """Mask of the head's inputs a candidate uses (features first, then energy, mahalanobis, doubt)."""
+def class_gaussians(vectors: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each class's mean (classes, d) and the factor F of its precision (classes, d, d), inverse
+    covariance = F @ F.T, so that the squared Mahalanobis distance is |(x - mean) @ F|^2."""
+    vectors = np.asarray(vectors, dtype=np.float64)
+    means, factors = [], []
+    for digit in range(NUM_CLASSES):
+        members = vectors[labels == digit]
+        covariance = np.cov(members, rowvar=False)
+        covariance += COVARIANCE_SHRINK * np.trace(covariance) / len(covariance) * np.eye(len(covariance))
+        means.append(members.mean(axis=0))
+        factors.append(np.linalg.cholesky(np.linalg.inv(covariance)))
+    return np.stack(means), np.stack(factors)
+
+
+def _columns(width: int, probes: int, candidate: str) -> np.ndarray:
+    """Mask of the head's inputs a candidate uses: the features, then `SCORE_SIGNALS`, then one
+    Mahalanobis distance per probe."""
     from digits.zoo.keras_models import SCORE_SIGNALS
 
     used = CANDIDATES[candidate]
+    features = width - len(SCORE_SIGNALS) - probes
     mask = np.zeros(width, dtype=bool)
-    mask[: width - len(SCORE_SIGNALS)] = "features" in used
+    mask[:features] = "features" in used
     for i, name in enumerate(SCORE_SIGNALS):
-        mask[width - len(SCORE_SIGNALS) + i] = name in used
+        mask[features + i] = name in used
+    mask[features + len(SCORE_SIGNALS) :] = "mahalanobis" in used
     return mask
 
 
@@ -240,7 +289,13 @@ class Head:
 
 
 def fit_head(
-    digits: np.ndarray, negatives: np.ndarray, tune_mnist: np.ndarray, tune_canvas: np.ndarray, candidate: str
+    digits: np.ndarray,
+    negatives: np.ndarray,
+    tune_mnist: np.ndarray,
+    tune_canvas: np.ndarray,
+    candidate: str,
+    *,
+    probes: int,
 ) -> Head:
     """Logistic regression of digits (0) against negatives (1) on the candidate's standardised
     inputs; then the bias moves so that at most `TARGET_FALSE_ALARM` of the part-B digits score
@@ -249,7 +304,7 @@ def fit_head(
 
     x = np.r_[digits, negatives]
     y = np.r_[np.zeros(len(digits)), np.ones(len(negatives))]
-    mask = _columns(x.shape[1], candidate)
+    mask = _columns(x.shape[1], probes, candidate)
     center, scale = x.mean(axis=0), x.std(axis=0) + 1e-6
     regression = LogisticRegression(C=0.1, class_weight="balanced", max_iter=2000)
     regression.fit(((x - center) / scale)[:, mask], y)
@@ -289,7 +344,7 @@ def fit_model_score(trunk: Trunk, data: Data, *, log: Any = print) -> dict[str, 
 
     def head_without(held_out: str | None, candidate: str) -> Head:
         negatives = np.concatenate([fit_n[name] for name in FAMILY_NAMES if name != held_out])
-        return fit_head(fit_digits, negatives, tune_m, tune_c, candidate)
+        return fit_head(fit_digits, negatives, tune_m, tune_c, candidate, probes=len(trunk.probes))
 
     def measured(head: Head, mnist: np.ndarray, canvas: np.ndarray, negatives: dict[str, np.ndarray]) -> dict:
         split = Split(mnist, canvas, negatives)
@@ -339,8 +394,11 @@ def fit_model_score(trunk: Trunk, data: Data, *, log: Any = print) -> dict[str, 
 # --- Rules for models without a score of their own -------------------------------------------------
 
 
-def fit_reference(images: np.ndarray, labels: np.ndarray, *, components: int = 5, pool: int = 4) -> dict[str, Any]:
-    """Per-class mean and leading principal directions of pooled training digits (`subspace`)."""
+def class_subspaces(
+    images: np.ndarray, labels: np.ndarray, *, components: int, pool: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per-class mean (classes, pixels) and leading principal directions (classes, components,
+    pixels) of `pool`-pooled training digits."""
     from digits.notadigit import pool_images
 
     pooled = pool_images(images, pool)
@@ -352,12 +410,15 @@ def fit_reference(images: np.ndarray, labels: np.ndarray, *, components: int = 5
         _, vectors = np.linalg.eigh(centred.T @ centred)  # ascending: the last columns lead
         means.append(mean)
         bases.append(vectors[:, ::-1][:, :components].T)
-    return {
-        "pool": pool,
-        "components": components,
-        "means": encode_array(np.stack(means)),
-        "bases": encode_array(np.stack(bases)),
-    }
+    return np.stack(means), np.stack(bases)
+
+
+def fit_reference(
+    images: np.ndarray, labels: np.ndarray, *, components: int = SUBSPACE_COMPONENTS, pool: int = SUBSPACE_POOL
+) -> dict[str, Any]:
+    """The class subspaces as a rule's `reference` in the manifest (`subspace`)."""
+    means, bases = class_subspaces(images, labels, components=components, pool=pool)
+    return {"pool": pool, "components": components, "means": encode_array(means), "bases": encode_array(bases)}
 
 
 def fit_thresholds(

@@ -39,3 +39,37 @@ def test_sklearn_model_learns_from_500_images(name, small_train, small_test):
     assert probabilities.shape == (500, 10)
     np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, atol=1e-5)
     assert (probabilities.argmax(axis=1) == small_test[1]).mean() > 0.7
+
+
+def test_not_a_digit_score_signals_match_their_numpy_definitions(small_train):
+    """The head computes, in Keras ops (so that the export has them), the same subspace distance as
+    the served numpy rule and a per-class Mahalanobis distance as fitted in `digits.novelty`."""
+    from digits.arraycodec import decode_array
+    from digits.notadigit import subspace_distance
+    from digits.novelty import class_gaussians, fit_reference
+    from digits.zoo.keras_models import SCORE_SIGNALS, NotADigitScore
+
+    images, labels = small_train[0][:300], np.asarray(small_train[1][:300])
+    rng = np.random.default_rng(0)
+    probe = (rng.normal(size=(300, 6)) + labels[:, None]).astype(np.float32)
+    logits = rng.normal(size=(300, 10)).astype(np.float32)
+    head = NotADigitScore([6], name="score")
+    head.build([images.shape, probe.shape, logits.shape])
+    reference = fit_reference(images, labels)
+    head.subspace_means.assign(decode_array(reference["means"]).reshape(head.subspace_means.shape))
+    head.subspace_bases.assign(decode_array(reference["bases"]).reshape(head.subspace_bases.shape))
+    means, factors = class_gaussians(probe, labels)
+    head.class_means[0].assign(means.astype(np.float32))
+    head.precision_factors[0].assign(factors.astype(np.float32))
+
+    signals = np.asarray(head.signals([images, probe, logits]))
+
+    assert signals.shape == (300, 6 + len(SCORE_SIGNALS) + 1)
+    np.testing.assert_allclose(signals[:, :6], probe, rtol=1e-6)  # the last probe's values come first
+    subspace = signals[:, 6 + SCORE_SIGNALS.index("subspace")]
+    np.testing.assert_allclose(subspace, subspace_distance(images, reference), rtol=1e-3, atol=1e-4)
+    inverses = [np.linalg.inv(np.cov(probe[labels == c], rowvar=False)) for c in range(10)]
+    squared = np.stack([np.einsum("nd,de,ne->n", probe - means[c], inverses[c], probe - means[c]) for c in range(10)])
+    # class_gaussians adds a little to each covariance, so its distances are slightly shorter
+    assert np.all(signals[:, -1] <= np.log1p(squared.min(axis=0)) + 1e-4)
+    np.testing.assert_allclose(signals[:, -1], np.log1p(squared.min(axis=0)), rtol=0.05)

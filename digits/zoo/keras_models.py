@@ -10,6 +10,7 @@ import keras
 from keras import layers
 
 from digits.config import IMAGE_SIZE, NUM_CLASSES
+from digits.notadigit import SUBSPACE_COMPONENTS, SUBSPACE_POOL
 
 
 @keras.saving.register_keras_serializable(package="digits")
@@ -109,49 +110,79 @@ def build_cnn_mcd() -> keras.Model:
     return _cnn("cnn_mcd", head_dropout=MCDropout)
 
 
-SCORE_SIGNALS = ("energy", "mahalanobis", "doubt")  # appended to the features the head reads
+SCORE_SIGNALS = ("energy", "doubt", "subspace")  # appended to the features, before one distance per probe
 
 
 @keras.saving.register_keras_serializable(package="digits")
 class NotADigitScore(layers.Layer):
-    """How unlike a digit an input is, 0..1, from a classifier's penultimate `features` and `logits`:
-    a logistic model over the standardised features plus three signals, the energy
-    (-logsumexp of the logits), the smallest Mahalanobis distance to a digit class's mean feature
-    (one covariance shared by the classes, as log1p), and the doubt (1 - top probability).
+    """How unlike a digit an input is, 0..1: a logistic model over a classifier's standardised
+    penultimate `features` and signals that each grow as the input leaves the digits behind:
+    - energy (-logsumexp of the logits) and doubt (1 - top probability);
+    - subspace: the share of the (7x7 pooled) input's energy that no digit class's leading
+      principal directions explain (as `digits.notadigit.subspace_distance`, in Keras ops so that
+      the export computes it);
+    - one Mahalanobis distance per probe (pooled activations of several layers, the features last):
+      the smallest over the classes, each class with its own mean and covariance, as log1p. Earlier
+      layers describe strokes rather than digit identity, so their distances carry over to kinds of
+      drawing the fit never saw better than the features alone do.
 
-    Its weights are fitted outside Keras (`digits.novelty`) and set with `set_weights`; a signal the
-    fit leaves out has coefficient 0. The decision threshold is folded into the bias, so a score
-    above 0.5 means "not a digit"."""
+    Called on `[image, *probes, logits]`. Its weights are fitted outside Keras (`digits.novelty`)
+    and set with `set_weights`; the decision threshold is folded into the bias, so a score above
+    0.5 means "not a digit"."""
 
-    def __init__(self, feature_size: int, **kwargs):
+    def __init__(self, probe_sizes: list[int], **kwargs):
         super().__init__(**kwargs)
-        self.feature_size = feature_size
-        width = feature_size + len(SCORE_SIGNALS)
+        self.probe_sizes = [int(size) for size in probe_sizes]
         fixed = {"trainable": False, "initializer": "zeros"}
-        self.class_means = self.add_weight(shape=(NUM_CLASSES, feature_size), name="class_means", **fixed)
-        self.precision_factor = self.add_weight(shape=(feature_size, feature_size), name="precision_factor", **fixed)
+        pooled = (IMAGE_SIZE // SUBSPACE_POOL) ** 2
+        self.subspace_means = self.add_weight(shape=(NUM_CLASSES, pooled), name="subspace_means", **fixed)
+        self.subspace_bases = self.add_weight(
+            shape=(NUM_CLASSES, SUBSPACE_COMPONENTS, pooled), name="subspace_bases", **fixed
+        )
+        self.class_means, self.precision_factors = [], []
+        for i, size in enumerate(self.probe_sizes):
+            self.class_means.append(self.add_weight(shape=(NUM_CLASSES, size), name=f"class_means_{i}", **fixed))
+            self.precision_factors.append(
+                self.add_weight(shape=(NUM_CLASSES, size, size), name=f"precision_factors_{i}", **fixed)
+            )
+        width = self.probe_sizes[-1] + len(SCORE_SIGNALS) + len(self.probe_sizes)
         self.center = self.add_weight(shape=(width,), name="center", **fixed)
         self.scale = self.add_weight(shape=(width,), name="scale", trainable=False, initializer="ones")
         self.coefficients = self.add_weight(shape=(width,), name="coefficients", **fixed)
         self.bias = self.add_weight(shape=(), name="bias", **fixed)
 
     def call(self, inputs):
-        features, logits = inputs
-        return keras.ops.sigmoid(self.logit(features, logits))[:, None]
+        return keras.ops.sigmoid(self.logit(inputs))[:, None]
 
-    def signals(self, features, logits):
-        """The head's inputs before standardisation: (n, feature_size + 3)."""
+    def signals(self, inputs):
+        """The head's inputs before standardisation: (n, features + 3 + probes)."""
         ops = keras.ops
+        image, *probes, logits = inputs
         energy = -ops.logsumexp(logits, axis=1)
         doubt = 1.0 - ops.max(ops.softmax(logits, axis=1), axis=1)
-        centred = features[:, None, :] - self.class_means[None]  # (n, classes, features)
-        whitened = ops.matmul(centred, self.precision_factor)
-        mahalanobis = ops.log1p(ops.min(ops.sum(whitened * whitened, axis=2), axis=1))
-        return ops.concatenate([features, ops.stack([energy, mahalanobis, doubt], axis=1)], axis=1)
+        distances = [self._mahalanobis(probe, i) for i, probe in enumerate(probes)]
+        scalars = ops.stack([energy, doubt, self._subspace(image), *distances], axis=1)
+        return ops.concatenate([probes[-1], scalars], axis=1)
 
-    def logit(self, features, logits):
-        standard = (self.signals(features, logits) - self.center) / self.scale
+    def _mahalanobis(self, probe, index):
+        ops = keras.ops
+        centred = ops.transpose(probe[:, None, :] - self.class_means[index][None], (1, 0, 2))  # (classes, n, d)
+        whitened = ops.matmul(centred, self.precision_factors[index])  # each class its own covariance
+        return ops.log1p(ops.min(ops.sum(whitened * whitened, axis=2), axis=0))
+
+    def _subspace(self, image):
+        ops = keras.ops
+        side = IMAGE_SIZE // SUBSPACE_POOL
+        blocks = ops.reshape(image, (-1, side, SUBSPACE_POOL, side, SUBSPACE_POOL))
+        pooled = ops.reshape(ops.mean(blocks, axis=(2, 4)), (-1, side * side))
+        centred = ops.transpose(pooled[:, None, :] - self.subspace_means[None], (1, 0, 2))  # (classes, n, pixels)
+        coordinates = ops.matmul(centred, ops.transpose(self.subspace_bases, (0, 2, 1)))
+        residual = centred - ops.matmul(coordinates, self.subspace_bases)
+        return ops.min(ops.sum(residual * residual, axis=2), axis=0) / (ops.sum(pooled * pooled, axis=1) + 1e-9)
+
+    def logit(self, inputs):
+        standard = (self.signals(inputs) - self.center) / self.scale
         return keras.ops.sum(standard * self.coefficients, axis=1) + self.bias
 
     def get_config(self):
-        return {**super().get_config(), "feature_size": self.feature_size}
+        return {**super().get_config(), "probe_sizes": self.probe_sizes}
