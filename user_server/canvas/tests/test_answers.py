@@ -135,20 +135,7 @@ def test_an_answer_flagged_not_a_digit_reads_not_a_digit_with_the_closest_digit(
     expect(doubt).to_be_hidden()
 
 
-# The committed cnn reads this page's capital A as a 4 and does not flag it (docs/not_a_digit.md,
-# Limits; issue 15 stays open for it). Strict, so the day a model flags it this test says so.
-KNOWN_MISSES = {"A": "issue 15: the committed cnn reads the drawn capital A as a 4 and does not flag it"}
-
-
-@pytest.mark.parametrize(
-    "drawing",
-    [
-        pytest.param(name, marks=pytest.mark.xfail(strict=True, reason=KNOWN_MISSES[name]))
-        if name in KNOWN_MISSES
-        else name
-        for name in NOT_DIGITS
-    ],
-)
+@pytest.mark.parametrize("drawing", list(NOT_DIGITS))
 def test_a_letter_a_cross_and_a_scribble_read_not_a_digit(visit: Visit, drawing: str) -> None:
     """Issue 15: drawn with the mouse, answered by the committed default model."""
     page = ready(visit)
