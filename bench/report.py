@@ -46,10 +46,12 @@ class Results:
     models: list[ModelRow]
     project: Side
     peer: Side
+    front: Side  # the project through `make run`'s nginx front
+    front_connections_per_client: int
     one_worker_rps8: float | None
     number: LoadResult | None
     number_note: str
-    phone_upload: LoadResult | None  # cnn, 840x840 RGBA PNG, one client
+    phone_upload: LoadResult | None  # cnn, an 840x840 canvas as the page exports it, one client
     start_to_ready_s: float
     cpu_to_ready_s: float  # CPU time of the master and its workers until /ready
     worker_rss_all: int  # the one worker's resident memory with every model loaded
@@ -142,7 +144,7 @@ def model_table(results: Results) -> str:
     )
     rows.append(
         [
-            "/predict cnn, phone upload (840x840 RGBA PNG)",
+            "/predict cnn, phone upload (840x840 canvas)",
             "litert",
             "",
             latency(results.phone_upload),
@@ -185,6 +187,45 @@ def peer_table(results: Results) -> str:
         ]
     )
     return table(["figure", "project", "peer", "project / peer"], rows)
+
+
+def front_table(results: Results) -> str:
+    """The project through the nginx front beside the project alone, and against the peer."""
+    rows = []
+    for label, direct, fronted in (
+        ("/predict cnn, page upload", results.project.predict, results.front.predict),
+        ("/health", results.project.health, results.front.health),
+    ):
+        for connections in CONNECTIONS:
+            a, b = direct.get(connections), fronted.get(connections)
+            shown = ratio(b, a)
+            rows.append(
+                [
+                    f"{label} @{connections}",
+                    rate(a),
+                    rate(b),
+                    "-" if shown is None else f"{shown:.2f}",
+                    latency(b) if connections == 1 else "",
+                    str(b.errors) if b is not None else "-",
+                ]
+            )
+    cpu_a, cpu_b = results.project.cpu_ms_per_request, results.front.cpu_ms_per_request
+    rows.append(
+        [
+            "/predict cnn CPU per request @8 (ms, all processes)",
+            ms(cpu_a),
+            ms(cpu_b),
+            f"{cpu_b / cpu_a:.2f}" if cpu_a and cpu_b else "-",
+            "",
+            "",
+        ]
+    )
+    table_text = table(
+        ["figure", "direct req/s", "through the front req/s", "front / direct", "front p50 / p99 ms", "errors"], rows
+    )
+    peer_ratio = ratio(results.front.predict.get(8), results.peer.predict.get(8))
+    shown = "-" if peer_ratio is None else f"{peer_ratio:.2f}"
+    return f"{table_text}\n\n/predict cnn req/s @8 through the front / the peer (which has no front): **{shown}**."
 
 
 def targets(results: Results) -> list[Target]:
@@ -265,9 +306,10 @@ default, one per core) on loopback, driven by wrk (one wrk thread, keep-alive co
 {results.seconds_per_run:g} s per run, closed loop). The peer is `bench/peer.py`, a minimal FastAPI +
 LiteRT server (resize to 28x28, one model call) under gunicorn with as many uvicorn workers. The
 page upload is an MNIST test digit drawn on a 280x280 canvas (`digits.synthetic.render_canvas_digit`)
-encoded as the page's canvas sends it, an opaque RGBA PNG (`bench.uploads`), as
-`multipart/form-data`; the phone upload is the same drawing at 3x density (840x840). The number is 4
-MNIST test digits drawn by `digits.numbers.render_number` on 560x280, sent alike. Model time is
+sent as the page exports it (`picture.js`, emulated by `bench.uploads`): shrunk to the server's
+working side, 112x112, an opaque RGBA PNG, as `multipart/form-data`; the phone upload is the same
+drawing on a canvas of 3x density (840x840), exported alike. The number is 4 MNIST test digits drawn
+by `digits.numbers.render_number` on 560x280, sent alike. Model time is
 `Runtime.predict` on one preprocessed image in the benchmark's own process.
 
 ## Machine
@@ -281,6 +323,19 @@ MNIST test digits drawn by `digits.numbers.render_number` on 560x280, sent alike
 ## Against the minimal peer
 
 {peer_table(results)}
+
+## Through the nginx front
+
+`make run` always serves the ml_server through its nginx front (`scripts/front.py`, the limits of
+`deploy/nginx/front.conf.template`): nginx reads each request whole, with deadlines and per-client
+limits, before gunicorn sees it, so slow clients cannot hold gunicorn's threads. A user of `make run`
+therefore gets these figures, not the direct ones, which measure gunicorn alone as the peer is
+measured. Same server, same upload, right after its direct runs; nginx reaches it over loopback TCP
+(`make run`: a unix socket). Every wrk connection comes from 127.0.0.1, so the front's per-client
+connection limit (16 by default) is raised to {results.front_connections_per_client} for these runs,
+where 32 connections stand for 32 clients. CPU per request adds nginx's processes.
+
+{front_table(results)}
 
 ## Per endpoint and model
 
