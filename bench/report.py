@@ -166,18 +166,19 @@ def model_table(results: Results) -> str:
     return table(headers, rows)
 
 
-def peer_table(results: Results) -> str:
-    """The ml_server against the minimal FastAPI + LiteRT peer, same upload, same worker count."""
+def comparison_rows(left: Side, right: Side) -> list[list[str]]:
+    """/predict (cnn, page upload) and /health req/s at each concurrency on two servers with their
+    ratio left / right, then the CPU per /predict @8 of each."""
     rows = []
-    for label, project, peer in (
-        ("/predict cnn, page upload", results.project.predict, results.peer.predict),
-        ("/health", results.project.health, results.peer.health),
+    for label, left_runs, right_runs in (
+        ("/predict cnn, page upload", left.predict, right.predict),
+        ("/health", left.health, right.health),
     ):
         for connections in CONNECTIONS:
-            a, b = project.get(connections), peer.get(connections)
+            a, b = left_runs.get(connections), right_runs.get(connections)
             shown = ratio(a, b)
             rows.append([f"{label} req/s @{connections}", rate(a), rate(b), "-" if shown is None else f"{shown:.2f}"])
-    cpu_a, cpu_b = results.project.cpu_ms_per_request, results.peer.cpu_ms_per_request
+    cpu_a, cpu_b = left.cpu_ms_per_request, right.cpu_ms_per_request
     rows.append(
         [
             "/predict cnn CPU per request @8 (ms, all processes)",
@@ -186,45 +187,26 @@ def peer_table(results: Results) -> str:
             f"{cpu_a / cpu_b:.2f}" if cpu_a and cpu_b else "-",
         ]
     )
-    return table(["figure", "project", "peer", "project / peer"], rows)
+    return rows
+
+
+def peer_table(results: Results) -> str:
+    """The ml_server against the minimal FastAPI + LiteRT peer, same upload, same worker count."""
+    return table(["figure", "project", "peer", "project / peer"], comparison_rows(results.project, results.peer))
 
 
 def front_table(results: Results) -> str:
     """The project through the nginx front beside the project alone, and against the peer."""
-    rows = []
-    for label, direct, fronted in (
-        ("/predict cnn, page upload", results.project.predict, results.front.predict),
-        ("/health", results.project.health, results.front.health),
-    ):
-        for connections in CONNECTIONS:
-            a, b = direct.get(connections), fronted.get(connections)
-            shown = ratio(b, a)
-            rows.append(
-                [
-                    f"{label} @{connections}",
-                    rate(a),
-                    rate(b),
-                    "-" if shown is None else f"{shown:.2f}",
-                    latency(b) if connections == 1 else "",
-                    str(b.errors) if b is not None else "-",
-                ]
-            )
-    cpu_a, cpu_b = results.project.cpu_ms_per_request, results.front.cpu_ms_per_request
+    front, direct = results.front, results.project
+    rows = comparison_rows(front, direct)
     rows.append(
-        [
-            "/predict cnn CPU per request @8 (ms, all processes)",
-            ms(cpu_a),
-            ms(cpu_b),
-            f"{cpu_b / cpu_a:.2f}" if cpu_a and cpu_b else "-",
-            "",
-            "",
-        ]
+        ["/predict cnn, page upload p50 / p99 ms @1", latency(front.predict.get(1)), latency(direct.predict.get(1)), ""]
     )
-    table_text = table(
-        ["figure", "direct req/s", "through the front req/s", "front / direct", "front p50 / p99 ms", "errors"], rows
-    )
-    peer_ratio = ratio(results.front.predict.get(8), results.peer.predict.get(8))
+    errors = [run.errors for run in (front.predict.get(32), front.health.get(32)) if run is not None]
+    rows.append(["errors @32 (/predict and /health)", str(sum(errors)) if errors else "-", "", ""])
+    peer_ratio = ratio(front.predict.get(8), results.peer.predict.get(8))
     shown = "-" if peer_ratio is None else f"{peer_ratio:.2f}"
+    table_text = table(["figure", "through the front", "direct", "front / direct"], rows)
     return f"{table_text}\n\n/predict cnn req/s @8 through the front / the peer (which has no front): **{shown}**."
 
 
@@ -331,9 +313,9 @@ by `digits.numbers.render_number` on 560x280, sent alike. Model time is
 limits, before gunicorn sees it, so slow clients cannot hold gunicorn's threads. A user of `make run`
 therefore gets these figures, not the direct ones, which measure gunicorn alone as the peer is
 measured. Same server, same upload, right after its direct runs; nginx reaches it over loopback TCP
-(`make run`: a unix socket). Every wrk connection comes from 127.0.0.1, so the front's per-client
-connection limit (16 by default) is raised to {results.front_connections_per_client} for these runs,
-where 32 connections stand for 32 clients. CPU per request adds nginx's processes.
+(`make run`: a unix socket). Every wrk connection comes from 127.0.0.1, where 32 connections stand
+for 32 clients, so the front's per-client connection limit (16 by default) is raised to
+{results.front_connections_per_client} for these runs. CPU per request adds nginx's processes.
 
 {front_table(results)}
 
