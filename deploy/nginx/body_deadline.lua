@@ -30,30 +30,42 @@ function _M.read_body(deadline_s, read_timeout_s)
     end
     ngx.update_time()
     local deadline = ngx.now() + deadline_s
+    local cut  -- why the body stopped: "deadline", "pause", or the socket's error ("closed")
     ngx.req.init_body()
     while left > 0 do
         ngx.update_time()
         local remaining = deadline - ngx.now()
         if remaining <= 0 then
-            err = "not complete within " .. deadline_s .. " s"
+            cut = "deadline"
             break
         end
-        sock:settimeout(math.ceil(math.min(remaining, read_timeout_s) * 1000))
+        local wait = math.min(remaining, read_timeout_s)
+        sock:settimeout(math.ceil(wait * 1000))
         local data
         data, err = sock:receiveany(math.min(left, CHUNK))
         if not data then
+            if err ~= "timeout" then
+                cut = err
+            elseif wait < read_timeout_s then
+                cut = "deadline"
+            else
+                cut = "pause"
+            end
             break
         end
         ngx.req.append_body(data)
         left = left - #data
     end
-    if left > 0 then
-        if err == "closed" then
-            ngx.log(ngx.INFO, "client closed the connection before sending its whole body")
-        else  -- "timeout": a pause, or the read that waited out the rest of the deadline
-            ngx.log(ngx.WARN, "request body ", err, " (", left, " bytes missing, ", deadline_s, " s deadline, ",
-                read_timeout_s, " s between reads): connection closed")
-        end
+    if cut == "deadline" then
+        ngx.log(ngx.WARN, "request body not complete within ", deadline_s, " s (", left,
+            " bytes missing): connection closed")
+    elseif cut == "pause" then
+        ngx.log(ngx.WARN, "request body paused over ", read_timeout_s, " s (", left,
+            " bytes missing): connection closed")
+    elseif cut then
+        ngx.log(ngx.INFO, "request body not read: ", cut)  -- the client went away
+    end
+    if cut then
         return ngx.exit(ngx.HTTP_CLOSE)
     end
     ngx.req.finish_body()
