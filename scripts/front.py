@@ -38,6 +38,7 @@ LUA_PACKAGE = "libnginx-mod-http-lua"
 MODULES = ("ndk_http_module.so", "ngx_http_lua_module.so")
 MODULE_DIRS = ("/usr/lib/nginx/modules", "/usr/share/nginx/modules", "/usr/lib64/nginx/modules")
 MAX_OPEN_FILES = 8192
+TEMP_KINDS = ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")  # nginx creates a folder for each at start
 
 
 @dataclass(frozen=True)
@@ -130,8 +131,7 @@ def front_config(
             "USER_SERVER_UPSTREAM": upstreams[user_server.name],
         },
     )
-    temp_kinds = ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")  # nginx opens all five at start
-    temp_paths = "\n".join(f"    {kind}_temp_path {runtime / 'temp' / kind};" for kind in temp_kinds)
+    temp_paths = "\n".join(f"    {kind}_temp_path {runtime / 'temp' / kind};" for kind in TEMP_KINDS)
     # Started as root (CI, containers), nginx's workers drop to an unprivileged user: name one Debian has.
     user = "user nobody nogroup;\n" if os.geteuid() == 0 else ""
     # Each proxied request holds two descriptors (client and gunicorn); the worker may raise its soft

@@ -16,6 +16,7 @@ import socket
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 PIXELS = [0.0] * 400 + [1.0] * 28 + [0.0] * 356  # a horizontal bar: any digit will do
 TRICKLE_EVERY_S = 2.0
@@ -188,7 +189,7 @@ class SlowUploads(multiprocessing.Process):
             sockets.append(sock)
         self.sending.set()
         started = time.monotonic()
-        outcome = [{"sent": 0, "answer": b"", "closed_after_s": None} for _ in sockets]
+        outcome: list[dict[str, Any]] = [{"sent": 0, "answer": b"", "closed_after_s": None} for _ in sockets]
         selector = selectors.DefaultSelector()
         for index, sock in enumerate(sockets):
             selector.register(sock, selectors.EVENT_READ, index)

@@ -18,6 +18,7 @@ from scripts.front import (
     INCLUDES,
     LUA_PACKAGE,
     NGINX_DIR,
+    TEMP_KINDS,
     TEMPLATE,
     FrontLimits,
     front_command,
@@ -107,9 +108,11 @@ def test_nginx_accepts_the_front_images_config(tmp_path: Path) -> None:
     image_config = (NGINX_DIR / "nginx.conf").read_text()
     for folder in ("conf.d", "front"):
         (tmp_path / folder).mkdir()
-    (tmp_path / "nginx.conf").write_text(
-        image_config.replace("/etc/nginx/conf.d", str(tmp_path / "conf.d")).replace("/tmp/nginx.pid", "nginx.pid")
-    )
+    # nginx -t creates its temporary folders: here, not in the image's /var/lib/nginx.
+    temp_paths = "".join(f"{kind}_temp_path {tmp_path / kind};\n" for kind in TEMP_KINDS)
+    for image_path, here in (("/etc/nginx/conf.d", str(tmp_path / "conf.d")), ("/tmp/nginx.pid", "nginx.pid")):
+        image_config = image_config.replace(image_path, here)
+    (tmp_path / "nginx.conf").write_text(image_config.replace("http {\n", "http {\n" + temp_paths, 1))
     for name in INCLUDES:
         shutil.copyfile(NGINX_DIR / name, tmp_path / "front" / name)
     values = FrontLimits().template_values() | {
