@@ -43,6 +43,7 @@ evaluate: install  ## re-measure the committed models
 	$(PY) -m digits.evaluate --models-dir models
 
 bench: install-dev  ## the serving benchmark and its table
+	bash scripts/system_deps.sh wrk nginx libnginx-mod-http-lua  # the load generator; make run's front, measured too
 	$(PY) -m bench
 
 system-deps:  ## Debian packages make run and the tests use (nginx and its Lua module, chromium, postgresql, redis-server, wrk, curl), installed when missing
