@@ -24,7 +24,7 @@ install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
 
 run: install  ## both services under gunicorn behind nginx, DEBUG off: ml_server :8001, user_server :8000 (HOST, *_PORT)
-	bash scripts/system_deps.sh nginx
+	bash scripts/system_deps.sh nginx libnginx-mod-http-lua
 	$(PY) -m scripts.run
 
 dev: install  ## both services with Django's runserver, DEBUG on, auto-reload
@@ -43,9 +43,10 @@ evaluate: install  ## re-measure the committed models
 	$(PY) -m digits.evaluate --models-dir models
 
 bench: install-dev  ## the serving benchmark and its table
+	bash scripts/system_deps.sh wrk nginx libnginx-mod-http-lua  # the load generator; make run's front, measured too
 	$(PY) -m bench
 
-system-deps:  ## Debian packages make run and the tests use (nginx, chromium, postgresql, redis-server, wrk, curl), installed when missing
+system-deps:  ## Debian packages make run and the tests use (nginx and its Lua module, chromium, postgresql, redis-server, wrk, curl), installed when missing
 	bash scripts/system_deps.sh
 
 test: install-dev system-deps  ## the whole suite (browser tests included), one pytest process per suite

@@ -4,9 +4,10 @@
 
 Order: in-process model times first (this process, nothing else running); then the ml_server in its
 default configuration (one worker per core): start to /ready, the floor (/health), every model's page
-upload at 1, 8 and 32 connections, the phone upload, /predict/number; then the minimal FastAPI +
-LiteRT peer with as many workers; then the ml_server with one worker, for the scaling ratio and the
-memory of a worker holding every model. Takes about 4-5 minutes with the defaults.
+upload at 1, 8 and 32 connections, the phone upload, /predict/number, then /predict and /health
+through `make run`'s nginx front; then the minimal FastAPI + LiteRT peer with as many workers; then
+the ml_server with one worker, for the scaling ratio and the memory of a worker holding every model.
+Takes about 5 minutes with the defaults.
 """
 
 from __future__ import annotations
@@ -35,8 +36,8 @@ from bench.report import (
     machine_description,
     render,
 )
-from bench.server import RunningServer, call, ml_server
-from bench.uploads import CONTENT_TYPE, as_browser_canvas, canvas_digit_upload, phone_digit_upload, upload, upload_body
+from bench.server import MANY_CLIENTS, RunningServer, call, ml_server, nginx_front
+from bench.uploads import CONTENT_TYPE, as_page_export, canvas_digit_upload, phone_digit_upload, upload, upload_body
 from digits.config import MODELS_DIR, PROJECT_ROOT
 from digits.data import load_mnist
 from digits.manifest import read_manifest
@@ -119,10 +120,10 @@ def main(argv: list[str] | None = None) -> int:
         log(f"in-process: {entry['name']}")
         rows[str(entry["name"])].engine, rows[str(entry["name"])].model_time = model_time(args.models_dir, entry, image)
     rng = np.random.default_rng(0)
-    number_png = as_browser_canvas(render_number([mnist.x_test[i] for i in range(1, 1 + NUMBER_DIGITS)], rng)[0])
+    number_png = as_page_export(render_number([mnist.x_test[i] for i in range(1, 1 + NUMBER_DIGITS)], rng)[0])
     number_truth = "".join(str(int(d)) for d in mnist.y_test[1 : 1 + NUMBER_DIGITS])
 
-    project, peer = Side(), Side()
+    project, peer, front = Side(), Side(), Side()
     with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
         workdir = Path(tmp)
         log("starting the ml_server (default configuration)")
@@ -159,6 +160,19 @@ def main(argv: list[str] | None = None) -> int:
             else:
                 number_note = f"HTTP {answer.status}"
                 log(f"/predict/number: {number_note} {answer.body}")
+            log("wrk: through the nginx front")
+            with nginx_front(server, workdir) as nginx:
+
+                def fronted_processes() -> list[psutil.Process]:
+                    return [*server.processes(), *nginx.processes()]
+
+                request, _ = upload(workdir, png, model="cnn")
+                front.health, _ = load_runs(
+                    nginx.base_url, Request("/health"), args.seconds, workdir, fronted_processes
+                )
+                front.predict, front.cpu_ms_per_request = load_runs(
+                    nginx.base_url, request, args.seconds, workdir, fronted_processes
+                )
             tensorflow = tensorflow_mapped(server)
             start_to_ready, cpu_to_ready = server.start_to_ready_s, server.cpu_to_ready_s
             restarts = len(workers) - worker_count
@@ -191,6 +205,8 @@ def main(argv: list[str] | None = None) -> int:
         models=list(rows.values()),
         project=project,
         peer=peer,
+        front=front,
+        front_connections_per_client=int(MANY_CLIENTS["FRONT_CONNECTIONS_PER_CLIENT"]),
         one_worker_rps8=one_worker.throughput,
         number=number,
         number_note=number_note,

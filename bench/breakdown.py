@@ -1,9 +1,9 @@
 """Where a `/predict` goes, inside one process: the ml_server's WSGI application called directly
 (no HTTP, no gunicorn, request log silenced), `/health` beside a canvas upload to `/predict`, then
 the same upload with the preprocessing, and then also the model and the not-a-digit signals,
-replaced by their results; the phone's 840x840 upload beside the page's 280x280 one. "CPU ms" is the
-calling thread's CPU time per call, the figure to read on a busy machine (wall-clock p50/p99 include
-waiting for a core).
+replaced by their results; a phone's 840x840 canvas beside a desktop's 280x280 one, each as the page
+exports it (`bench.uploads`). "CPU ms" is the calling thread's CPU time per call, the figure to read
+on a busy machine (wall-clock p50/p99 include waiting for a core).
 
     cd ml_server && ../.venv/bin/python -m bench.breakdown [--seconds 2]
 
@@ -107,7 +107,7 @@ def measure(seconds: float) -> list[tuple[str, Timing]]:
     rows = [
         ("/health", time_calls(health, budget_s=seconds)),
         ("/predict, canvas PNG upload (cnn)", time_calls(predict, budget_s=seconds)),
-        ("/predict, phone upload 840x840 (cnn)", time_calls(phone, budget_s=seconds)),
+        ("/predict, phone canvas 840x840 upload (cnn)", time_calls(phone, budget_s=seconds)),
     ]
     with replaced(inputs, "normalize_digit_image", lambda _image: digit):
         rows.append(("/predict, preprocessing replaced by its result", time_calls(predict, budget_s=seconds)))

@@ -14,12 +14,10 @@ from pathlib import Path
 import numpy as np
 
 from bench.load import Request, run_wrk
-from bench.server import free_port, ml_server
+from bench.server import ml_server, nginx_front
 from bench.uploads import canvas_digit_upload, upload
 from digits.config import MODELS_DIR
 from digits.data import load_mnist
-from scripts.front import running_front
-from scripts.services import services_from_env
 
 CONNECTIONS = (1, 8)
 
@@ -36,23 +34,22 @@ def main(argv: list[str] | None = None) -> int:
     ]
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
-        with ml_server(models_dir=MODELS_DIR, workdir=workdir, extra_env={"DEFAULT_MODEL": args.model}) as server:
-            upstream = server.base_url.removeprefix("http://")
-            services = services_from_env({"ML_SERVER_PORT": str(free_port()), "USER_SERVER_PORT": str(free_port())})
-            upstreams = {service.name: upstream for service in services}  # the page's listener is unused here
-            with running_front(workdir / "front", services=services, upstreams=upstreams, env={}) as front:
-                requests = [("/health", Request("/health")), ("/predict", upload(workdir, png, model=args.model)[0])]
-                for label, request in requests:
-                    for connections in CONNECTIONS:
-                        direct, fronted = (
-                            run_wrk(base, request, connections=connections, seconds=args.seconds, workdir=workdir)
-                            for base in (server.base_url, front)
-                        )
-                        assert direct.errors == 0 and fronted.errors == 0, (direct, fronted)
-                        lines.append(
-                            f"| {label} | {connections} | {direct.throughput:.0f} | {fronted.throughput:.0f} | "
-                            f"{direct.p50_ms:.1f} / {direct.p99_ms:.1f} | {fronted.p50_ms:.1f} / {fronted.p99_ms:.1f} |"
-                        )
+        with (
+            ml_server(models_dir=MODELS_DIR, workdir=workdir, extra_env={"DEFAULT_MODEL": args.model}) as server,
+            nginx_front(server, workdir, env={}) as front,
+        ):
+            requests = [("/health", Request("/health")), ("/predict", upload(workdir, png, model=args.model)[0])]
+            for label, request in requests:
+                for connections in CONNECTIONS:
+                    direct, fronted = (
+                        run_wrk(base, request, connections=connections, seconds=args.seconds, workdir=workdir)
+                        for base in (server.base_url, front.base_url)
+                    )
+                    assert direct.errors == 0 and fronted.errors == 0, (direct, fronted)
+                    lines.append(
+                        f"| {label} | {connections} | {direct.throughput:.0f} | {fronted.throughput:.0f} | "
+                        f"{direct.p50_ms:.1f} / {direct.p99_ms:.1f} | {fronted.p50_ms:.1f} / {fronted.p99_ms:.1f} |"
+                    )
     print("\n".join(lines))
     return 0
 

@@ -46,10 +46,12 @@ class Results:
     models: list[ModelRow]
     project: Side
     peer: Side
+    front: Side  # the project through `make run`'s nginx front
+    front_connections_per_client: int
     one_worker_rps8: float | None
     number: LoadResult | None
     number_note: str
-    phone_upload: LoadResult | None  # cnn, 840x840 RGBA PNG, one client
+    phone_upload: LoadResult | None  # cnn, an 840x840 canvas as the page exports it, one client
     start_to_ready_s: float
     cpu_to_ready_s: float  # CPU time of the master and its workers until /ready
     worker_rss_all: int  # the one worker's resident memory with every model loaded
@@ -142,7 +144,7 @@ def model_table(results: Results) -> str:
     )
     rows.append(
         [
-            "/predict cnn, phone upload (840x840 RGBA PNG)",
+            "/predict cnn, phone upload (840x840 canvas)",
             "litert",
             "",
             latency(results.phone_upload),
@@ -164,18 +166,19 @@ def model_table(results: Results) -> str:
     return table(headers, rows)
 
 
-def peer_table(results: Results) -> str:
-    """The ml_server against the minimal FastAPI + LiteRT peer, same upload, same worker count."""
+def comparison_rows(left: Side, right: Side) -> list[list[str]]:
+    """/predict (cnn, page upload) and /health req/s at each concurrency on two servers with their
+    ratio left / right, then the CPU per /predict @8 of each."""
     rows = []
-    for label, project, peer in (
-        ("/predict cnn, page upload", results.project.predict, results.peer.predict),
-        ("/health", results.project.health, results.peer.health),
+    for label, left_runs, right_runs in (
+        ("/predict cnn, page upload", left.predict, right.predict),
+        ("/health", left.health, right.health),
     ):
         for connections in CONNECTIONS:
-            a, b = project.get(connections), peer.get(connections)
+            a, b = left_runs.get(connections), right_runs.get(connections)
             shown = ratio(a, b)
             rows.append([f"{label} req/s @{connections}", rate(a), rate(b), "-" if shown is None else f"{shown:.2f}"])
-    cpu_a, cpu_b = results.project.cpu_ms_per_request, results.peer.cpu_ms_per_request
+    cpu_a, cpu_b = left.cpu_ms_per_request, right.cpu_ms_per_request
     rows.append(
         [
             "/predict cnn CPU per request @8 (ms, all processes)",
@@ -184,7 +187,27 @@ def peer_table(results: Results) -> str:
             f"{cpu_a / cpu_b:.2f}" if cpu_a and cpu_b else "-",
         ]
     )
-    return table(["figure", "project", "peer", "project / peer"], rows)
+    return rows
+
+
+def peer_table(results: Results) -> str:
+    """The ml_server against the minimal FastAPI + LiteRT peer, same upload, same worker count."""
+    return table(["figure", "project", "peer", "project / peer"], comparison_rows(results.project, results.peer))
+
+
+def front_table(results: Results) -> str:
+    """The project through the nginx front beside the project alone, and against the peer."""
+    front, direct = results.front, results.project
+    rows = comparison_rows(front, direct)
+    rows.append(
+        ["/predict cnn, page upload p50 / p99 ms @1", latency(front.predict.get(1)), latency(direct.predict.get(1)), ""]
+    )
+    errors = [run.errors for run in (front.predict.get(32), front.health.get(32)) if run is not None]
+    rows.append(["errors @32 (/predict and /health)", str(sum(errors)) if errors else "-", "", ""])
+    peer_ratio = ratio(front.predict.get(8), results.peer.predict.get(8))
+    shown = "-" if peer_ratio is None else f"{peer_ratio:.2f}"
+    table_text = table(["figure", "through the front", "direct", "front / direct"], rows)
+    return f"{table_text}\n\n/predict cnn req/s @8 through the front / the peer (which has no front): **{shown}**."
 
 
 def targets(results: Results) -> list[Target]:
@@ -265,9 +288,10 @@ default, one per core) on loopback, driven by wrk (one wrk thread, keep-alive co
 {results.seconds_per_run:g} s per run, closed loop). The peer is `bench/peer.py`, a minimal FastAPI +
 LiteRT server (resize to 28x28, one model call) under gunicorn with as many uvicorn workers. The
 page upload is an MNIST test digit drawn on a 280x280 canvas (`digits.synthetic.render_canvas_digit`)
-encoded as the page's canvas sends it, an opaque RGBA PNG (`bench.uploads`), as
-`multipart/form-data`; the phone upload is the same drawing at 3x density (840x840). The number is 4
-MNIST test digits drawn by `digits.numbers.render_number` on 560x280, sent alike. Model time is
+sent as the page exports it (`picture.js`, emulated by `bench.uploads`): shrunk to the server's
+working side, 112x112, an opaque RGBA PNG, as `multipart/form-data`; the phone upload is the same
+drawing on a canvas of 3x density (840x840), exported alike. The number is 4 MNIST test digits drawn
+by `digits.numbers.render_number` on 560x280, sent alike. Model time is
 `Runtime.predict` on one preprocessed image in the benchmark's own process.
 
 ## Machine
@@ -281,6 +305,19 @@ MNIST test digits drawn by `digits.numbers.render_number` on 560x280, sent alike
 ## Against the minimal peer
 
 {peer_table(results)}
+
+## Through the nginx front
+
+`make run` always serves the ml_server through its nginx front (`scripts/front.py`, the limits of
+`deploy/nginx/front.conf.template`): nginx reads each request whole, with deadlines and per-client
+limits, before gunicorn sees it, so slow clients cannot hold gunicorn's threads. A user of `make run`
+therefore gets these figures, not the direct ones, which measure gunicorn alone as the peer is
+measured. Same server, same upload, right after its direct runs; nginx reaches it over loopback TCP
+(`make run`: a unix socket). Every wrk connection comes from 127.0.0.1, where 32 connections stand
+for 32 clients, so the front's per-client connection limit (16 by default) is raised to
+{results.front_connections_per_client} for these runs. CPU per request adds nginx's processes.
+
+{front_table(results)}
 
 ## Per endpoint and model
 

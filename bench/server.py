@@ -17,12 +17,16 @@ from pathlib import Path
 
 import psutil
 
+from scripts.front import running_front
 from scripts.services import WSGI_APP, manage, services_from_env
 from testsupport.servers import Gunicorn, free_port
 
 READY_TIMEOUT_S = 180.0
 POLL_S = 0.05
 UNTHROTTLED = "1000000/s"  # the API throttle stays in the path, never answers 429 here, and keeps 1 s of history
+# Every wrk connection comes from 127.0.0.1, where the benchmark's connections stand for as many
+# clients: the front's per-client connection limit (16 by default) is raised above the most it opens.
+MANY_CLIENTS = {"FRONT_CONNECTIONS_PER_CLIENT": "64"}
 
 
 @dataclass
@@ -117,3 +121,32 @@ def ml_server(
         yield running
     finally:
         server.stop()
+
+
+@dataclass
+class RunningFront:
+    base_url: str
+    config: Path
+
+    def processes(self) -> list[psutil.Process]:
+        """The nginx master (started with this config) and its worker."""
+        masters = [
+            process
+            for process in psutil.process_iter(["cmdline"])
+            if str(self.config) in (process.info["cmdline"] or [])
+        ]
+        return [process for master in masters for process in (master, *master.children())]
+
+
+@contextlib.contextmanager
+def nginx_front(
+    server: RunningServer, workdir: Path, *, env: Mapping[str, str] = MANY_CLIENTS
+) -> Iterator[RunningFront]:
+    """`make run`'s nginx front (`scripts.front`: the same template and limits, FRONT_* settings from
+    `env`) on a free port before `server`, reached over loopback TCP (`make run`: a unix socket)."""
+    upstream = server.base_url.removeprefix("http://")
+    services = services_from_env({"ML_SERVER_PORT": str(free_port()), "USER_SERVER_PORT": str(free_port())})
+    upstreams = {service.name: upstream for service in services}  # the page's listener is unused here
+    runtime = workdir / f"front-{server.port}"
+    with running_front(runtime, services=services, upstreams=upstreams, env=env) as base_url:
+        yield RunningFront(base_url.rstrip("/"), runtime / "nginx.conf")

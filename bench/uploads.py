@@ -10,28 +10,36 @@ from PIL import Image
 
 from bench.load import Request, multipart_body
 from digits.data import Mnist
+from digits.preprocess import WORKING_SIDE
 from digits.synthetic import CANVAS_SIZE, render_canvas_digit
 
 BOUNDARY = "----digits-bench-7d3f9a"
 CONTENT_TYPE = f"multipart/form-data; boundary={BOUNDARY}"
+PAGE_EXPORT_SIDE = WORKING_SIDE  # picture.js MAX_SHORTER_SIDE
 
 
-def as_browser_canvas(png: bytes) -> bytes:
-    """The picture as the page's `canvas.toBlob("image/png")` sends it: an opaque RGBA PNG (the page
-    paints the canvas white before drawing). Four bytes a pixel decode ~4x slower than grey ones."""
+def as_page_export(png: bytes) -> bytes:
+    """The picture as the page sends it (`picture.js`, `shrunkPng`): painted white, its shorter side
+    shrunk with smoothing to the server's working side (a picture already smaller stays as drawn), and
+    encoded by `canvas.toBlob("image/png")`: an opaque RGBA PNG."""
+    image = Image.open(io.BytesIO(png)).convert("RGBA")
+    scale = PAGE_EXPORT_SIDE / min(image.size)
+    if scale < 1:
+        size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
+        image = image.resize(size, Image.Resampling.LANCZOS)
     buffer = io.BytesIO()
-    Image.open(io.BytesIO(png)).convert("RGBA").save(buffer, "PNG")
+    image.save(buffer, "PNG")
     return buffer.getvalue()
 
 
 def canvas_digit_upload(mnist: Mnist, rng: np.random.Generator) -> bytes:
-    """The benchmarks' one digit: the first MNIST test digit drawn on a 280x280 canvas, as a browser sends it."""
-    return as_browser_canvas(render_canvas_digit(mnist.x_test[0], rng))
+    """The benchmarks' one digit: the first MNIST test digit drawn on a 280x280 canvas, as the page sends it."""
+    return as_page_export(render_canvas_digit(mnist.x_test[0], rng))
 
 
 def phone_digit_upload(mnist: Mnist, rng: np.random.Generator) -> bytes:
-    """The same digit from a phone: a canvas of 3x pixel density sends an 840x840 RGBA PNG."""
-    return as_browser_canvas(render_canvas_digit(mnist.x_test[0], rng, size=3 * CANVAS_SIZE))
+    """The same digit from a phone: drawn on a canvas of 3x pixel density (840x840), as the page sends it."""
+    return as_page_export(render_canvas_digit(mnist.x_test[0], rng, size=3 * CANVAS_SIZE))
 
 
 def upload_body(png: bytes, *, model: str) -> bytes:

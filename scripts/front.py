@@ -3,7 +3,9 @@
 gunicorn's threaded workers give a connection a thread as soon as it is readable, and the thread then
 waits for the rest of the request: a few clients that send half a request hold every thread. nginx
 reads requests whole, with deadlines and per-client limits, on events; gunicorn then only ever sees
-complete requests, from nginx, on unix sockets in a private runtime folder. The limits live in
+complete requests, from nginx, on unix sockets in a private runtime folder. nginx itself bounds a
+body's pauses only, so Debian's Lua module reads bodies against a deadline for the whole body
+(`deploy/nginx/body_deadline.lua`). The limits live in
 `deploy/nginx/front.conf.template`, which docker-compose uses too.
 
 nginx runs unprivileged in the foreground (`daemon off`) with every path it writes inside the
@@ -27,10 +29,16 @@ from scripts.services import ROOT, Service, answers_http, stop_group
 
 NGINX_DIR = ROOT / "deploy" / "nginx"
 TEMPLATE = NGINX_DIR / "front.conf.template"
-INCLUDES = ("json_errors.conf",)  # included by the template as front/<name>, relative to nginx.conf
+# Included by the template as front/<name> (relative to nginx.conf) and loaded as Lua from $prefix/front/.
+INCLUDES = ("json_errors.conf", "body_deadline.lua")
 PLACEHOLDER = re.compile(r"\$\{([A-Z][A-Z0-9_]*)\}")
 NGINX_CANDIDATES = ("/usr/sbin/nginx", "/usr/bin/nginx")
+# The Lua module (and the NDK it needs, loaded first) reads request bodies against a whole-body deadline.
+LUA_PACKAGE = "libnginx-mod-http-lua"
+MODULES = ("ndk_http_module.so", "ngx_http_lua_module.so")
+MODULE_DIRS = ("/usr/lib/nginx/modules", "/usr/share/nginx/modules", "/usr/lib64/nginx/modules")
 MAX_OPEN_FILES = 8192
+TEMP_KINDS = ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")  # nginx creates a folder for each at start
 
 
 @dataclass(frozen=True)
@@ -39,6 +47,7 @@ class FrontLimits:
 
     header_timeout_s: int = 5
     body_timeout_s: int = 5
+    body_deadline_s: int = 30
     keepalive_timeout_s: int = 15
     connections_per_client: int = 16
 
@@ -47,6 +56,7 @@ class FrontLimits:
         return cls(
             header_timeout_s=int(env.get("FRONT_HEADER_TIMEOUT", cls.header_timeout_s)),
             body_timeout_s=int(env.get("FRONT_BODY_TIMEOUT", cls.body_timeout_s)),
+            body_deadline_s=int(env.get("FRONT_BODY_DEADLINE", cls.body_deadline_s)),
             keepalive_timeout_s=int(env.get("FRONT_KEEPALIVE_TIMEOUT", cls.keepalive_timeout_s)),
             connections_per_client=int(env.get("FRONT_CONNECTIONS_PER_CLIENT", cls.connections_per_client)),
         )
@@ -55,6 +65,7 @@ class FrontLimits:
         return {
             "FRONT_HEADER_TIMEOUT": str(self.header_timeout_s),
             "FRONT_BODY_TIMEOUT": str(self.body_timeout_s),
+            "FRONT_BODY_DEADLINE": str(self.body_deadline_s),
             "FRONT_KEEPALIVE_TIMEOUT": str(self.keepalive_timeout_s),
             "FRONT_CONNECTIONS_PER_CLIENT": str(self.connections_per_client),
         }
@@ -66,6 +77,17 @@ def nginx_binary() -> str:
     if found is None:
         raise SystemExit("nginx is not installed: run `make system-deps` (or apt-get install nginx)")
     return found
+
+
+def nginx_modules(nginx: str) -> list[Path]:
+    """The NDK and Lua modules of Debian's libnginx-mod-http-lua, from the folder this nginx was built
+    to load modules from (`nginx -V`) or the usual ones."""
+    built = subprocess.run([nginx, "-V"], capture_output=True, text=True, check=False).stderr
+    configured = re.findall(r"--modules-path=(\S+)", built)
+    for folder in map(Path, [*configured, *MODULE_DIRS]):
+        if all((folder / module).is_file() for module in MODULES):
+            return [folder / module for module in MODULES]
+    raise SystemExit(f"nginx's Lua module is not installed: run `make system-deps` (or apt-get install {LUA_PACKAGE})")
 
 
 def upstream_socket(runtime: Path, service: Service) -> Path:
@@ -91,11 +113,12 @@ def front_config(
     services: Sequence[Service],
     host: str,
     limits: FrontLimits,
+    modules: Sequence[Path],
     upstreams: Mapping[str, str] | None = None,
 ) -> str:
-    """The whole nginx.conf: process settings with every path inside `runtime`, then the shared template.
-    Each service is served on host:its port and passed on to its upstream (`unix:<path>` or host:port;
-    by default its socket in `runtime`)."""
+    """The whole nginx.conf: the dynamic `modules` to load, process settings with every path inside
+    `runtime`, then the shared template. Each service is served on host:its port and passed on to its
+    upstream (`unix:<path>` or host:port; by default its socket in `runtime`)."""
     ml_server, user_server = services
     upstreams = upstreams or {service.name: f"unix:{upstream_socket(runtime, service)}" for service in services}
     http = render_template(
@@ -108,15 +131,15 @@ def front_config(
             "USER_SERVER_UPSTREAM": upstreams[user_server.name],
         },
     )
-    temp_kinds = ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")  # nginx opens all five at start
-    temp_paths = "\n".join(f"    {kind}_temp_path {runtime / 'temp' / kind};" for kind in temp_kinds)
+    temp_paths = "\n".join(f"    {kind}_temp_path {runtime / 'temp' / kind};" for kind in TEMP_KINDS)
     # Started as root (CI, containers), nginx's workers drop to an unprivileged user: name one Debian has.
     user = "user nobody nogroup;\n" if os.geteuid() == 0 else ""
     # Each proxied request holds two descriptors (client and gunicorn); the worker may raise its soft
     # limit up to the hard one, so connections are capped by what it can really open.
     files = min(MAX_OPEN_FILES, resource.getrlimit(resource.RLIMIT_NOFILE)[1])
+    loads = "".join(f"load_module {module};\n" for module in modules)
     return f"""# Generated by scripts/front.py for `make run`; edit deploy/nginx/front.conf.template instead.
-{user}daemon off;
+{loads}{user}daemon off;
 master_process on;
 worker_processes 1;  # event-driven: one process holds thousands of idle connections
 worker_rlimit_nofile {files};
@@ -154,7 +177,10 @@ def prepare_front(
         shutil.copyfile(NGINX_DIR / name, runtime / "front" / name)
     config = runtime / "nginx.conf"
     limits = FrontLimits.from_env(env)
-    config.write_text(front_config(runtime, services=services, host=host, limits=limits, upstreams=upstreams))
+    modules = nginx_modules(nginx_binary())
+    config.write_text(
+        front_config(runtime, services=services, host=host, limits=limits, modules=modules, upstreams=upstreams)
+    )
     return config
 
 

@@ -5,7 +5,7 @@ resource requests and limits are sized from.
 
 The ml_server runs on a free port with a throwaway SQLite database and is asked `/predict` once
 with each model from `/list` (which loads every model); the user_server is asked for its page.
-Prints the RSS of each process as JSON.
+Prints the RSS of each process as JSON, and the workers' RSS after each model loaded.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import json
 import os
 import tempfile
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 
 import psutil
@@ -46,17 +47,23 @@ def gunicorn_processes(port: int) -> list[psutil.Process]:
     return [master, *master.children(recursive=True)]
 
 
-def exercise(service: Service, base: str) -> dict:
-    """Load everything the service can hold: every model for the API, the page for the page."""
+def exercise(service: Service, base: str, workers_rss: Callable[[], int]) -> tuple[dict, dict]:
+    """Load everything the service can hold: every model for the API, the page for the page. Returns
+    the answers and the workers' RSS in MiB after each model's first answer, in the order they loaded
+    (with WEB_CONCURRENCY=1 each rise is what that model added to the one worker)."""
     if service.name == "user_server":
         for _ in range(20):
             with urllib.request.urlopen(base, timeout=30) as response:
                 response.read()
-        return {}
+        return {}, {}
     with urllib.request.urlopen(base + "list", timeout=30) as response:
         names = [model["name"] for model in json.load(response)["models"]]
     pixels = json.loads(EXAMPLE.read_text())["pixels"]
-    return {name: post_json(base + "predict", {"pixels": pixels, "model": name})["digit"] for name in names}
+    answers, rss = {}, {}
+    for name in names:
+        answers[name] = post_json(base + "predict", {"pixels": pixels, "model": name})["digit"]
+        rss[name] = round(workers_rss() / MIB, 1)
+    return answers, rss
 
 
 def measure(service_name: str, port: int) -> dict:
@@ -76,11 +83,14 @@ def measure(service_name: str, port: int) -> dict:
         with gunicorn(service.name, env=env, log=Path(tmp) / "server.log", port=port, ready_path=ready_path) as server:
             base = server.url + "/"
             before = {p.pid: p.memory_info().rss for p in gunicorn_processes(port)}
-            answers = exercise(service, base)
+            answers, rss_by_model = exercise(
+                service, base, lambda: sum(p.memory_info().rss for p in gunicorn_processes(port)[1:])
+            )
             processes = gunicorn_processes(port)
             return {
                 "service": service.name,
                 "answers": answers,
+                "workers_rss_mib_after_each_model": rss_by_model,
                 "processes": [
                     {
                         "pid": p.pid,

@@ -1,16 +1,18 @@
 #!/usr/bin/env bash
-# Debian packages beyond Python: nginx (make run's front), Chromium (browser tests), npm (the browser
+# Debian packages beyond Python: nginx and its Lua module (make run's front, which reads request
+# bodies against a deadline in Lua), Chromium (browser tests), npm (the browser
 # tests install axe-core with it), PostgreSQL (feedback database tests), redis-server (throwaway Redis
 # for tests), wrk (benchmark) and curl (README examples). Each is installed only when missing, and
 # only where installing is possible: as root, or with password-less sudo on CI.
-# Arguments name a subset (`make run` asks for nginx only); none means all of them.
+# Arguments name a subset (`make run` asks for the front's two); none means all of them.
 set -euo pipefail
 
 wanted=("$@")
-((${#wanted[@]})) || wanted=(nginx chromium npm postgresql redis-server wrk curl)
+((${#wanted[@]})) || wanted=(nginx libnginx-mod-http-lua chromium npm postgresql redis-server wrk curl)
 installed() {
     case $1 in
         nginx) command -v nginx >/dev/null || [[ -x /usr/sbin/nginx ]] ;;
+        libnginx-mod-http-lua) dpkg-query -W -f '${Status}' "$1" 2>/dev/null | grep -q 'ok installed' ;;
         chromium) [[ -x /usr/bin/chromium ]] ;;
         postgresql) command -v pg_ctl >/dev/null || compgen -G '/usr/lib/postgresql/*/bin/pg_ctl' >/dev/null ;;
         *) command -v "$1" >/dev/null ;;

@@ -14,7 +14,9 @@ import multiprocessing
 import selectors
 import socket
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 PIXELS = [0.0] * 400 + [1.0] * 28 + [0.0] * 356  # a horizontal bar: any digit will do
 TRICKLE_EVERY_S = 2.0
@@ -28,11 +30,12 @@ def request(
     path: str,
     *,
     source: str = "127.0.0.1",
-    body: bytes | None = None,
+    body: bytes | Iterable[bytes] | None = None,
     headers: dict[str, str] | None = None,
     timeout: float = 10.0,
 ) -> tuple[int, dict[str, str], bytes]:
-    """One request on a fresh connection from `source`: status, headers (lower-case names), body."""
+    """One request on a fresh connection from `source`: status, headers (lower-case names), body.
+    A body given as pieces (an iterable) is sent chunked (Transfer-Encoding: chunked)."""
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout, source_address=(source, 0))
     try:
         connection.request(method, path, body=body, headers=headers or {})
@@ -158,16 +161,17 @@ class SlowLoris(multiprocessing.Process):
 
 class SlowUploads(multiprocessing.Process):
     """`count` POSTs that each announce `length` bytes and send them at `rate` bytes a second for
-    `duration_s`; then they stop sending and wait (at most `wait_s`) for the server to close them.
-    A process of its own, like SlowLoris. `result()`: per upload, the bytes sent, what the server
-    answered (b"" for nothing) and how long after the stall it closed (None: it did not)."""
+    `send_s` (or until the whole body is sent), then stop sending and wait; it ends once the server
+    closed every one, or `wait_s` after sending stopped. A process of its own, like SlowLoris.
+    `result()`: per upload, the bytes sent, what the server answered (b"" for nothing) and how long
+    after the headers were sent it closed the connection (None: it did not)."""
 
     CHUNK = 1024
 
-    def __init__(self, port: int, *, source: str, count: int, length: int, rate: int, duration_s: float, wait_s: float):
+    def __init__(self, port: int, *, source: str, count: int, length: int, rate: int, send_s: float, wait_s: float):
         super().__init__(daemon=True)
         self.port, self.source, self.count, self.length, self.rate = port, source, count, length, rate
-        self.duration_s, self.wait_s = duration_s, wait_s
+        self.send_s, self.wait_s = send_s, wait_s
         self.sending = multiprocessing.Event()  # set once every upload has sent its header
         self.results: multiprocessing.Queue = multiprocessing.Queue()
 
@@ -184,32 +188,43 @@ class SlowUploads(multiprocessing.Process):
             sock.sendall(head)
             sockets.append(sock)
         self.sending.set()
-        sent = [0] * self.count
-        chunks = min(self.length // self.CHUNK, int(self.duration_s * self.rate / self.CHUNK))
-        for _ in range(chunks):
-            for index, sock in enumerate(sockets):
-                with contextlib.suppress(OSError):
-                    sock.sendall(b" " * self.CHUNK)
-                    sent[index] += self.CHUNK
-            time.sleep(self.CHUNK / self.rate)
-        stalled = time.monotonic()
-        outcome = [{"sent": n, "answer": b"", "closed_after_stall_s": None} for n in sent]
+        started = time.monotonic()
+        outcome: list[dict[str, Any]] = [{"sent": 0, "answer": b"", "closed_after_s": None} for _ in sockets]
         selector = selectors.DefaultSelector()
         for index, sock in enumerate(sockets):
-            sock.setblocking(False)
             selector.register(sock, selectors.EVENT_READ, index)
+
+        def closed(index: int) -> None:
+            # b"": closed without an answer; a reset is the server closing with the body unread
+            with contextlib.suppress(OSError):
+                sockets[index].setblocking(False)
+                outcome[index]["answer"] = sockets[index].recv(4096)
+            outcome[index]["closed_after_s"] = time.monotonic() - started
+            selector.unregister(sockets[index])
+
+        chunks = min(self.length // self.CHUNK, int(self.send_s * self.rate / self.CHUNK))
+        for chunk in range(chunks):
+            if not selector.get_map():
+                break
+            for key in list(selector.get_map().values()):
+                try:
+                    sockets[key.data].sendall(b" " * self.CHUNK)
+                    outcome[key.data]["sent"] += self.CHUNK
+                except OSError:
+                    closed(key.data)
+            next_chunk = started + (chunk + 1) * self.CHUNK / self.rate
+            while selector.get_map() and (wait := next_chunk - time.monotonic()) > 0:
+                for key, _ in selector.select(timeout=wait):
+                    closed(key.data)
+        stalled = time.monotonic()
         while selector.get_map() and time.monotonic() - stalled < self.wait_s:
             for key, _ in selector.select(timeout=0.1):
-                # b"": closed without an answer; a reset is nginx's reset_timedout_connection
-                with contextlib.suppress(ConnectionResetError):
-                    outcome[key.data]["answer"] = sockets[key.data].recv(4096)
-                outcome[key.data]["closed_after_stall_s"] = time.monotonic() - stalled
-                selector.unregister(key.fileobj)
+                closed(key.data)
         for sock in sockets:
             sock.close()
         self.results.put(outcome)
 
     def result(self) -> list[dict]:
-        outcome = self.results.get(timeout=self.duration_s + self.wait_s + 60)
+        outcome = self.results.get(timeout=self.send_s + self.wait_s + 60)
         self.join(timeout=30)
         return outcome

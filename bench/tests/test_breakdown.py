@@ -17,7 +17,7 @@ def test_each_stage_gets_a_timed_row(capsys):
     assert [row.split("  ")[0] for row in rows] == [
         "/health",
         "/predict, canvas PNG upload (cnn)",
-        "/predict, phone upload 840x840 (cnn)",
+        "/predict, phone canvas 840x840 upload (cnn)",
         "/predict, preprocessing replaced by its result",
         "/predict, and the model and not-a-digit signals too",
         "normalize_digit_image(PNG bytes) alone",

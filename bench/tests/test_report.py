@@ -22,6 +22,10 @@ def results(*, cnn_rps: float = 600, peer_rps: float = 500, number: LoadResult |
         models=[cnn, mcd],
         project=Side(cnn.load, {1: load(500), 8: load(1000), 32: load(1000)}, 3.0),
         peer=Side({c: load(peer_rps) for c in (1, 8, 32)}, {c: load(2000) for c in (1, 8, 32)}, 2.0),
+        front=Side(
+            {1: load(250), 8: load(cnn_rps * 0.9), 32: load(cnn_rps * 0.9)}, {c: load(900) for c in (1, 8, 32)}, 3.6
+        ),
+        front_connections_per_client=64,
         one_worker_rps8=cnn_rps / 1.8,
         number=number,
         number_note="",
@@ -70,6 +74,16 @@ def test_report_names_the_machine_the_targets_the_peer_and_every_model():
     assert "/predict/number" in text and "12.0 / 36.0" in text
     assert "## Against the minimal peer" in text and "1.50" in text  # CPU per request 3.0 / 2.0
     assert "phone upload" in text
+
+
+def test_the_front_is_set_beside_the_direct_figures_and_the_peer():
+    text = render(results(cnn_rps=600, peer_rps=500))
+    front = text.split("## Through the nginx front")[1].split("## Per endpoint")[0]
+    assert "| /predict cnn, page upload req/s @8 " in front and "| /health req/s @32 " in front
+    assert "| 540 " in front and "| 600 " in front and "| 0.90 " in front  # 540 / 600 req/s @8
+    assert "| 1.20 " in front  # CPU per request 3.6 / 3.0
+    assert "through the front / the peer (which has no front): **1.08**" in front  # 540 / 500
+    assert "raised to 64 for these runs" in " ".join(front.split())
 
 
 def test_latency_summary_gives_each_models_single_client_latency():

@@ -9,8 +9,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from scripts.front import INCLUDES, PLACEHOLDER, TEMPLATE, FrontLimits
+from scripts.front import INCLUDES, NGINX_DIR, PLACEHOLDER, TEMPLATE, FrontLimits
 from scripts.services import ROOT
+
+from .dockerfile import Dockerfile
 
 COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
 SERVICES = COMPOSE["services"]
@@ -46,16 +48,20 @@ def test_the_front_publishes_both_contract_ports() -> None:
         assert str(port) in host_part  # the default of ${..._PORT:-NNNN}
 
 
-def test_the_front_renders_the_same_template_as_make_run() -> None:
+def test_the_front_is_built_with_make_runs_template_and_fills_every_placeholder() -> None:
     front = SERVICES["front"]
-    volumes = front["volumes"]
-    assert f"./{TEMPLATE.relative_to(ROOT)}:/etc/nginx/templates/front.conf.template:ro" in volumes
-    for include in INCLUDES:
-        assert f"./deploy/nginx/{include}:/etc/nginx/front/{include}:ro" in volumes
+    assert (ROOT / front["build"]["context"]).resolve() == NGINX_DIR
+    copied = {source for source, _ in Dockerfile.read(NGINX_DIR / "Dockerfile", context=NGINX_DIR).copies()}
+    assert {TEMPLATE.name, *INCLUDES} <= copied
     assert set(front["environment"]) == set(PLACEHOLDER.findall(TEMPLATE.read_text()))
     upstreams = {front["environment"][f"{name.upper()}_UPSTREAM"] for name in PORTS}
     assert upstreams == {f"{name}:{port}" for name, port in PORTS.items()}
-    assert front["environment"]["FRONT_CONNECTIONS_PER_CLIENT"].endswith(f":-{FrontLimits().connections_per_client}}}")
+
+
+def test_the_fronts_limits_default_to_make_runs() -> None:
+    environment = SERVICES["front"]["environment"]
+    for name, value in FrontLimits().template_values().items():
+        assert environment[name] == f"${{{name}:-{value}}}"
 
 
 def test_the_ml_server_trusts_exactly_the_front_for_client_addresses() -> None:

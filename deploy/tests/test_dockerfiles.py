@@ -1,20 +1,22 @@
-"""The two Dockerfiles (no Docker engine runs here): every file they COPY and every command they
-run exists in the repository, each image holds only what its service imports, runs as a non-root
-user and checks `/health`."""
+"""The Dockerfiles (no Docker engine runs here). The two services': every file they COPY and every
+command they run exists in the repository, each image holds only what its service imports, runs as a
+non-root user and checks `/health`. The front's: Debian's nginx and Lua module with `make run`'s
+template, run unprivileged."""
 
 from __future__ import annotations
 
 import ast
 import importlib.metadata
 import re
-import shlex
 import sys
-from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 import pytest
 
+from scripts.front import INCLUDES, MODULES, NGINX_DIR, TEMPLATE
 from scripts.services import ROOT
+
+from .dockerfile import Dockerfile
 
 SERVICES = {"ml_server": 8001, "user_server": 8000}
 BASE_IMAGE = "python:3.11-slim"
@@ -24,74 +26,8 @@ BASE_PROGRAMS = {"python", "pip", "sh", "useradd", "mkdir", "chown", "chmod", "s
 PRIVATE = [".secret_key", ".venv", "data", ".git"]
 
 
-@dataclass
-class Dockerfile:
-    """The instructions of one Dockerfile, with what the image's paths correspond to in the repo."""
-
-    path: Path
-    instructions: list[tuple[str, str]] = field(default_factory=list)
-
-    @classmethod
-    def read(cls, path: Path) -> Dockerfile:
-        text = re.sub(r"\\\n", " ", path.read_text())
-        lines = [line.strip() for line in text.splitlines()]
-        instructions = [tuple(line.split(None, 1)) for line in lines if line and not line.startswith("#")]
-        return cls(path, [(keyword.upper(), rest) for keyword, rest in instructions])
-
-    def args(self, keyword: str) -> list[str]:
-        return [rest for key, rest in self.instructions if key == keyword]
-
-    def copies(self) -> list[tuple[str, PurePosixPath]]:
-        """(source in the build context, absolute destination in the image) per COPY."""
-        result, workdir = [], PurePosixPath("/")
-        for keyword, rest in self.instructions:
-            if keyword == "WORKDIR":
-                workdir = workdir / rest
-            elif keyword == "COPY":
-                source, destination = shlex.split(rest)
-                into_folder = destination.endswith("/") and not source.endswith("/")
-                result.append((source, workdir / destination / (PurePosixPath(source).name if into_folder else "")))
-        return result
-
-    def repo_path(self, image_path: PurePosixPath) -> Path | None:
-        """The repository file an image path was copied from, if any."""
-        for source, destination in self.copies():
-            if image_path == destination:
-                return ROOT / source
-            if source.endswith("/") and destination in image_path.parents:
-                return ROOT / source / image_path.relative_to(destination)
-        return None
-
-    def commands(self) -> list[tuple[PurePosixPath, list[str]]]:
-        """(working directory, argv) of every command a RUN, CMD or HEALTHCHECK runs."""
-        result, workdir = [], PurePosixPath("/")
-        for keyword, rest in self.instructions:
-            if keyword == "WORKDIR":
-                workdir = workdir / rest
-            elif keyword in {"RUN", "CMD", "HEALTHCHECK"}:
-                shell = rest.split(" CMD ", 1)[1] if keyword == "HEALTHCHECK" else rest
-                if shell.startswith("["):
-                    argv = ast.literal_eval(shell)
-                    shell = argv[2] if argv[:2] == ["sh", "-c"] else shlex.join(argv)
-                result.extend((workdir, argv) for argv in shell_commands(shell))
-        return result
-
-
-def shell_commands(script: str) -> list[list[str]]:
-    """The simple commands of a shell line, without `VAR=value` prefixes or `exec`."""
-    lexer = shlex.shlex(script, posix=True, punctuation_chars=True)
-    lexer.whitespace_split = True
-    commands: list[list[str]] = [[]]
-    for token in lexer:
-        if token in {"&&", "||", ";", "|"}:
-            commands.append([])
-        elif not (commands[-1] == [] and (token == "exec" or re.fullmatch(r"[A-Z_]+=\S*", token))):
-            commands[-1].append(token)
-    return [command for command in commands if command]
-
-
 def dockerfile(service: str) -> Dockerfile:
-    return Dockerfile.read(ROOT / service / "Dockerfile")
+    return Dockerfile.read(ROOT / service / "Dockerfile", context=ROOT)
 
 
 def requirement_names(path: Path) -> set[str]:
@@ -244,3 +180,50 @@ def test_copied_files_are_made_readable_by_the_non_root_user(service: str) -> No
         i for i, (keyword, rest) in enumerate(image.instructions) if keyword == "RUN" and "chmod -R a+rX /app" in rest
     )
     assert chmod_run > last_copy
+
+
+# --- the front's image (docker-compose's `front`, built from deploy/nginx) -------------------------
+
+FRONT = Dockerfile.read(NGINX_DIR / "Dockerfile", context=NGINX_DIR)
+FRONT_PACKAGES = {"nginx", "libnginx-mod-http-lua", "gettext-base", "curl"}
+FRONT_PREFIX = PurePosixPath("/etc/nginx")  # the entrypoint's `nginx -p`: includes and Lua are found from it
+
+
+def test_front_image_is_debians_nginx_with_its_lua_module() -> None:
+    assert FRONT.args("FROM") == ["debian:bookworm-slim"]
+    installs = [argv for _, argv in FRONT.commands() if argv[:2] == ["apt-get", "install"]]
+    assert installs and {arg for argv in installs for arg in argv[2:]} >= FRONT_PACKAGES
+
+
+def test_front_image_carries_make_runs_template_and_includes() -> None:
+    copies = dict(FRONT.copies())
+    for source in copies:
+        assert (NGINX_DIR / source).is_file(), source
+    assert copies[TEMPLATE.name] == FRONT_PREFIX / "templates" / TEMPLATE.name
+    for include in INCLUDES:  # the template's front/<name>, relative to the prefix
+        assert copies[include] == FRONT_PREFIX / "front" / include
+
+
+def test_front_image_loads_the_modules_make_run_loads() -> None:
+    loads = re.findall(r"^load_module (\S+);", (NGINX_DIR / "nginx.conf").read_text(), flags=re.MULTILINE)
+    assert [PurePosixPath(path).name for path in loads] == list(MODULES)
+    assert dict(FRONT.copies())["nginx.conf"] == FRONT_PREFIX / "nginx.conf"
+
+
+def test_front_image_runs_its_entrypoint_unprivileged() -> None:
+    (user,) = FRONT.args("USER")
+    assert user not in {"root", "0"}
+    keywords = [keyword for keyword, _ in FRONT.instructions]
+    assert keywords.index("USER") < keywords.index("CMD")
+    ((_, argv),) = [(workdir, argv) for workdir, argv in FRONT.commands() if argv[0] == "front-entrypoint"]
+    copies = {destination: source for source, destination in FRONT.copies()}
+    entrypoint = NGINX_DIR / copies[PurePosixPath("/usr/local/bin") / argv[0]]
+    script = entrypoint.read_text()
+    assert str(FRONT_PREFIX / "templates" / TEMPLATE.name) in script
+    assert f"nginx -p {FRONT_PREFIX}/" in script
+
+
+def test_front_image_checks_health_and_exposes_both_ports() -> None:
+    (check,) = FRONT.args("HEALTHCHECK")
+    assert "http://127.0.0.1:8001/health" in check
+    assert FRONT.args("EXPOSE") == ["8000 8001"]

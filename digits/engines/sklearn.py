@@ -31,7 +31,32 @@ def load_sklearn(name: str, data: bytes) -> SklearnRuntime:
     """Unpickle verified bytes (pickle runs code: the caller has checked their sha256)."""
     import joblib
 
-    return SklearnRuntime(name, joblib.load(io.BytesIO(data)))
+    return SklearnRuntime(name, single_threaded(joblib.load(io.BytesIO(data))))
+
+
+def single_threaded(estimator: Any) -> Any:
+    """Set `n_jobs=1` on the estimator and every estimator inside it. Models are trained with all
+    cores (`n_jobs=-1`), but a serving process answers one image at a time on one core beside
+    other workers: a thread pool per call there only adds dispatch and competes for the cores."""
+    seen: set[int] = set()
+    pending = [estimator]
+    while pending:
+        current = pending.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        if hasattr(current, "n_jobs"):
+            current.n_jobs = 1
+        pending.extend(_inner_estimators(current))
+    return estimator
+
+
+def _inner_estimators(estimator: Any) -> list[Any]:
+    """Parameters that are estimators (a wrapper's, a pipeline's steps) and a calibrator's fitted ones."""
+    inner = [value for value in estimator.get_params(deep=False).values() if hasattr(value, "get_params")]
+    inner += [step for _, step in getattr(estimator, "steps", [])]
+    inner += [fitted.estimator for fitted in getattr(estimator, "calibrated_classifiers_", [])]
+    return inner
 
 
 def _full_classes(probabilities: np.ndarray, classes: np.ndarray) -> np.ndarray:

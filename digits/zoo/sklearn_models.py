@@ -18,14 +18,16 @@ from digits.features import deskew
 
 
 def build_rf(seed: int = 0) -> Pipeline:
-    """A forest of deskewed pixels; leaf size bounds the file while costing little accuracy."""
+    """A forest of deskewed pixels; leaf size bounds the file while costing little accuracy. Forty
+    trees: on the validation split they read as well as sixty, and every tree is memory each serving
+    worker holds (README, "Serving")."""
     return Pipeline(
         [
             ("deskew", FunctionTransformer(deskew)),
             (
                 "forest",
                 RandomForestClassifier(
-                    n_estimators=60,
+                    n_estimators=40,
                     min_samples_leaf=2,
                     max_features="sqrt",
                     n_jobs=-1,

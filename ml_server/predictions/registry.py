@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from digits.heap import release_free_heap
 from digits.native_logs import native_chatter_filtered
 from digits.runtime import Runtime
 from predictions import metrics
@@ -137,6 +138,7 @@ class ModelRegistry:
             logger.error("model %s failed to load: %s", slot.name, slot.error)
         else:
             slot.error = None
+            release_free_heap()  # a load's transient buffers, so the worker keeps what the model holds
             metrics.record_loaded({name: other.loaded for name, other in self._slots.items()} | {slot.name: True})
             logger.info("model %s loaded (%s)", slot.name, slot.bundle.runtime.engine)
 

@@ -27,7 +27,7 @@ from canvas.tests.strokes import DIGITS, draw_with_finger, draw_with_mouse, part
 pytestmark = pytest.mark.browser
 
 CONTROLS = ["mode-number", "model-select", "undo", "clear", "predict"]
-MAX_SHORTER_SIDE = 223  # picture.js: the largest picture the server reads without averaging it down
+MAX_SHORTER_SIDE = 112  # picture.js: the server's working side (digits.preprocess.WORKING_SIDE)
 DOCS = REPO / "docs"
 ARTIFACTS = REPO / "test-artifacts"
 SELECT_TEXT_WIDTH = """select => {

@@ -1,10 +1,10 @@
-// Pictures as the page sends them: at most the resolution the server works at. The server box-
-// averages any picture whose shorter side is 224 px or more by a whole factor (digits/preprocess.py:
-// twice its 112 px working side), then crops a digit to 20 px; a 3x phone canvas (840 px) would
-// travel as a large PNG only to be averaged away. So the shorter side is shrunk to 223 px, the
-// largest size the server reads as it is: never below the 112..223 px it would have averaged down
-// to, so no detail the model could use is lost (a canvas already smaller is sent as drawn).
-export const MAX_SHORTER_SIDE = 223;
+// Pictures as the page sends them: at the resolution the server works at. The server box-averages
+// any picture whose shorter side is 224 px or more by a whole factor, keeping that side at least
+// 112 px (WORKING_SIDE in digits/preprocess.py), then crops a digit to 20 px. Sending more only
+// costs: every pixel is encoded here, carried, decoded and walked there. So the shorter side is
+// shrunk to 112 px, the server's working side (a canvas already smaller is sent as drawn); canvas
+// drawings exported this way read as well as at full size (README, "The page").
+export const MAX_SHORTER_SIDE = 112;
 
 // { blob, width, height } of `source` (a canvas or an ImageBitmap) shrunk as above, as PNG.
 export async function shrunkPng(source, width, height) {
