@@ -106,10 +106,12 @@ def test_metrics_add_up_over_two_workers(tiny_models_dir, tmp_path) -> None:
             assert health_count(base) == before + len(statuses)
 
 
+# The throttle counts per fixed window of the rate's period: with a minute, the requests could fall
+# on both sides of a minute's turn and all pass; a day makes that next to impossible.
 def test_throttle_is_one_limit_across_workers_with_redis(tiny_models_dir, tmp_path) -> None:
     with (
         redis() as redis_url,
-        workers(tiny_models_dir, tmp_path, 2, REDIS_URL=redis_url, PREDICT_THROTTLE_RATE="20/min") as server,
+        workers(tiny_models_dir, tmp_path, 2, REDIS_URL=redis_url, PREDICT_THROTTLE_RATE="20/day") as server,
     ):
         statuses = statuses_until_both_served(server, tmp_path, server.url + "/predict", PIXELS)
         # Each worker counting alone would let through 20 of its own.
