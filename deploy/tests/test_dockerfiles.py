@@ -58,7 +58,13 @@ TEST_ONLY_FILES = {"conftest.py", "settings_test.py"}
 
 def imported_modules(folder: Path) -> set[str]:
     """Top-level modules that the service's code (tests and files kept out of the image excluded) imports."""
-    modules = set()
+    return {name.split(".")[0] for name in imported_names(folder)}
+
+
+def imported_names(folder: Path) -> set[str]:
+    """Dotted names of the modules that the service's code (tests and files kept out of the image
+    excluded) imports, at module level or inside a function."""
+    names = set()
     for path in folder.rglob("*.py"):
         parts = path.relative_to(folder).parts
         if any(part == "tests" or part.endswith("_tests") for part in parts) or path.name in TEST_ONLY_FILES:
@@ -67,10 +73,10 @@ def imported_modules(folder: Path) -> set[str]:
             continue
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, ast.Import):
-                modules |= {alias.name.split(".")[0] for alias in node.names}
+                names |= {alias.name for alias in node.names}
             elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-                modules.add(node.module.split(".")[0])
-    return modules
+                names.add(node.module)
+    return names
 
 
 def dockerignored(relative: str) -> bool:
@@ -150,6 +156,23 @@ def test_page_image_carries_no_tensorflow_and_no_digits_library() -> None:
     assert not {"tensorflow", "tensorflow-cpu", "keras", "scikit-learn"} & installed
     assert not any(source.startswith("digits") for source, _ in image.copies())
     assert "digits" not in imported_modules(ROOT / "user_server")
+
+
+# Imported by the image's code only where TensorFlow is installed, which the API image is not.
+TENSORFLOW_ONLY = {"digits.engines.tensorflow"}
+
+
+def test_every_digits_module_the_api_image_imports_is_in_it() -> None:
+    """.dockerignore keeps training-only modules out of the image: none of them may be one its code imports."""
+    image = dockerfile("ml_server")
+    copied_code = [ROOT / source for source, _ in image.copies() if (ROOT / source).is_dir()]
+    imported = {name for folder in copied_code for name in imported_names(folder)}
+    wanted = {name for name in imported if name.split(".")[0] == "digits"} - TENSORFLOW_ONLY
+    for name in sorted(wanted):
+        module = ROOT / Path(*name.split("."))
+        source = module.with_suffix(".py") if module.with_suffix(".py").is_file() else module / "__init__.py"
+        assert source.is_file(), f"{name} is imported but has no source"
+        assert not dockerignored(source.relative_to(ROOT).as_posix()), f"{name} is imported but not in the image"
 
 
 def test_api_image_carries_no_tensorflow_and_no_training_code() -> None:
