@@ -9,12 +9,13 @@ errors for bad input), which is the point: it is the floor a hand-written server
 from __future__ import annotations
 
 import contextlib
+import functools
 import io
 import os
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Annotated
 
@@ -26,10 +27,25 @@ from PIL import Image, ImageOps
 from scripts.services import ROOT, answers_http, stop_group
 from testsupport.servers import free_port
 
-app = FastAPI()
-MODELS_DIR = Path(os.environ.get("MODELS_DIR", ROOT / "models"))
-interpreter = Interpreter(model_path=str(MODELS_DIR / "cnn.tflite"), num_threads=1)
-interpreter.allocate_tensors()
+
+@functools.cache
+def interpreter() -> Interpreter:
+    """The cnn's export, loaded once per worker when it starts (not when this module is imported: the
+    benchmark imports `peer_server` from it)."""
+    loaded = Interpreter(
+        model_path=str(Path(os.environ.get("MODELS_DIR", ROOT / "models")) / "cnn.tflite"), num_threads=1
+    )
+    loaded.allocate_tensors()
+    return loaded
+
+
+@contextlib.asynccontextmanager
+async def loaded_model(_app: FastAPI) -> AsyncIterator[None]:
+    interpreter()
+    yield
+
+
+app = FastAPI(lifespan=loaded_model)
 
 
 @app.get("/health")
@@ -41,9 +57,10 @@ async def health() -> dict:
 async def predict(image: Annotated[UploadFile, File()], model: Annotated[str, Form()] = "cnn") -> dict:
     picture = Image.open(io.BytesIO(await image.read())).convert("L").resize((28, 28))
     pixels = np.asarray(ImageOps.invert(picture), dtype=np.float32)[None] / 255.0
-    interpreter.set_tensor(interpreter.get_input_details()[0]["index"], pixels)
-    interpreter.invoke()
-    probabilities = interpreter.get_tensor(interpreter.get_output_details()[0]["index"])[0]
+    model_call = interpreter()
+    model_call.set_tensor(model_call.get_input_details()[0]["index"], pixels)
+    model_call.invoke()
+    probabilities = model_call.get_tensor(model_call.get_output_details()[0]["index"])[0]
     return {"model": model, "digit": int(probabilities.argmax()), "probabilities": probabilities.tolist()}
 
 
