@@ -1,2 +1,2 @@
 """The serving benchmark behind `make bench` (`python -m bench`): the real ml_server under wrk,
-the model runtimes in-process, and the naive baselines, in one run and one report."""
+the model runtimes in-process, and a minimal FastAPI + LiteRT peer, in one run and one report."""

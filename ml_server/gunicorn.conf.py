@@ -1,7 +1,7 @@
 """gunicorn settings for ml_server: several small worker processes, one per core by default.
 
 The API imports no TensorFlow (Keras models run from their `.tflite` export on LiteRT), so a
-worker is small and starts in well under a second, and separate processes use every core where
+worker is small and quick to start, and separate processes use every core where
 threads of one process are held to one by the GIL. Run from the repository:
     .venv/bin/gunicorn -c ml_server/gunicorn.conf.py
 Every value can be overridden by environment variables (HOST, ML_SERVER_PORT, WEB_CONCURRENCY,
@@ -31,9 +31,9 @@ worker_class = "gthread"
 # going; more would only queue on the worker's one GIL.
 threads = int(os.environ.get("GUNICORN_THREADS", "4"))
 # The master imports Django and the libraries once, before forking: workers start at once (a
-# replacement for a dead worker serves within a second), share those pages until they write them,
-# and do not compete for the cores importing the same modules at start-up. Models are loaded after
-# the fork, in `post_worker_init`, so no model runtime crosses a fork.
+# replacement for a dead worker serves once it has loaded its default model), share those pages
+# until they write them, and do not compete for the cores importing the same modules at start-up.
+# Models are loaded after the fork, in `post_worker_init`, so no model runtime crosses a fork.
 preload_app = True
 
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))

@@ -60,7 +60,7 @@ def serving_function(model: Any, *, mc_samples: int = MC_SAMPLES) -> Any:
 
 
 def tflite_flatbuffer(model: Any, *, mc_samples: int = MC_SAMPLES) -> bytes:
-    """The model as a float32 `.tflite` (no quantisation: its answers match Keras's to ~1e-6).
+    """The model as a float32 `.tflite` (no quantisation, so its answers match Keras's: test_export checks how closely).
 
     The converter folds variables into constants only for the variables it can track, so they are
     handed over on a `tf.Module` (Keras 3 variables wrap the `tf.Variable` in `.value`)."""

@@ -19,8 +19,8 @@ from digits.features import deskew
 
 def build_rf(seed: int = 0) -> Pipeline:
     """A forest of deskewed pixels; leaf size bounds the file while costing little accuracy. Forty
-    trees: on the validation split they read as well as sixty, and every tree is memory each serving
-    worker holds (README, "Serving")."""
+    trees, chosen on the validation split against sixty (README, "Serving"): every tree is memory each
+    serving worker holds."""
     return Pipeline(
         [
             ("deskew", FunctionTransformer(deskew)),

@@ -141,7 +141,7 @@ AXES_CLIENT_IP_CALLABLE = "core.client.client_address"
 AXES_LOCKOUT_CALLABLE = "core.lockout.lockout_response"
 AXES_RESET_ON_SUCCESS = True
 
-# The cache holds the throttles' request history. With REDIS_URL set it is Redis, shared by every
+# The cache holds the throttles' counters (one per client and window). With REDIS_URL set it is Redis, shared by every
 # worker and replica, so a client's limit is one limit; otherwise each worker process keeps its own
 # in memory (a client spread over N workers then gets up to N times the rate).
 REDIS_URL = os.environ.get("REDIS_URL", "").strip()
