@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -73,12 +74,15 @@ class ModelRegistry:
                         slots[name] = old
                     else:
                         slots[name] = ModelSlot(entry=entry, path=self.models_dir / str(entry["file"]))
-                replaced = [name for name, old in self._slots.items() if old.loaded and slots.get(name) is not old]
-                dropped = dict.fromkeys(replaced, False)
+                dropped = [name for name, old in self._slots.items() if old.loaded and slots.get(name) is not old]
                 self._slots, self._seen = slots, snapshot
                 if dropped:
-                    metrics.record_loaded(dropped | {name: slot.loaded for name, slot in slots.items()})
+                    self._record_loaded(dropped)
             return snapshot, self._slots
+
+    def _record_loaded(self, dropped: Iterable[str] = ()) -> None:
+        """The loaded-models gauge: every current slot, and `dropped` (loaded, now replaced or gone) as unloaded."""
+        metrics.record_loaded(dict.fromkeys(dropped, False) | {name: slot.loaded for name, slot in self._slots.items()})
 
     @property
     def manifest_error(self) -> str | None:
@@ -88,7 +92,9 @@ class ModelRegistry:
     def default_name(self) -> str | None:
         """The configured default (env `DEFAULT_MODEL`, else the manifest's), or the first model listed
         when that one is not in the manifest, so a partial models folder still serves."""
-        snapshot, slots = self._current()
+        return self._default_in(*self._current())
+
+    def _default_in(self, snapshot: ManifestSnapshot, slots: dict[str, ModelSlot]) -> str | None:
         for candidate in (self._preferred_default, snapshot.default):
             if candidate and candidate in slots:
                 return candidate
@@ -98,20 +104,16 @@ class ModelRegistry:
         return list(self._current()[1])
 
     def slot(self, name: object) -> ModelSlot:
-        """The slot of a model by name; anything that is not a listed name is unknown (404)."""
-        slots = self._current()[1]
-        slot = slots.get(name) if isinstance(name, str) else None
-        if slot is None:
-            raise UnknownModelError(f"Unknown model {str(name)[:100]!r}; GET /list names the models served.")
-        return slot
+        return _slot_in(self._current()[1], name)
 
     def bundle(self, name: object = None) -> ModelBundle:
         """The built bundle of `name` (None means the default), building it on first use."""
+        snapshot, slots = self._current()  # once: a request reads the manifest's state one time
         if name is None:
-            name = self.default_name
+            name = self._default_in(snapshot, slots)
             if name is None:
                 raise ModelUnavailableError("No model is installed: the manifest lists none.")
-        slot = self.slot(name)
+        slot = _slot_in(slots, name)
         bundle = slot.bundle
         if bundle is not None:
             return bundle
@@ -139,7 +141,7 @@ class ModelRegistry:
         else:
             slot.error = None
             release_free_heap()  # a load's transient buffers, so the worker keeps what the model holds
-            metrics.record_loaded({name: other.loaded for name, other in self._slots.items()} | {slot.name: True})
+            self._record_loaded()
             logger.info("model %s loaded (%s)", slot.name, slot.bundle.runtime.engine)
 
     def is_loaded(self, name: str) -> bool:
@@ -174,6 +176,14 @@ class ModelRegistry:
 
 _registry: ModelRegistry | None = None
 _registry_lock = threading.Lock()
+
+
+def _slot_in(slots: dict[str, ModelSlot], name: object) -> ModelSlot:
+    """The slot of a model by name; anything that is not a listed name is unknown (404)."""
+    slot = slots.get(name) if isinstance(name, str) else None
+    if slot is None:
+        raise UnknownModelError(f"Unknown model {str(name)[:100]!r}; GET /list names the models served.")
+    return slot
 
 
 def get_registry() -> ModelRegistry:
