@@ -41,6 +41,7 @@ from digits.evaluate import DEFAULT_CANVAS_COUNT, canvas_inputs, measured_metric
 from digits.manifest import read_manifest, read_verified_model, sha256_file, update_entry
 from digits.negatives import FAMILY_NAMES, families, negative_inputs
 from digits.notadigit import (
+    DECISION,
     DEFAULT_RULE,
     MODEL_SCORE,
     SUBSPACE_COMPONENTS,
@@ -48,6 +49,7 @@ from digits.notadigit import (
     input_signals,
     model_signals,
     not_a_digit_scores,
+    pool_images,
 )
 from digits.preprocess import to_unit_range
 from digits.runtime import Prediction, Runtime, load_runtime
@@ -139,18 +141,18 @@ def auroc(digit_scores: np.ndarray, negative_scores: np.ndarray) -> float:
 
 
 def rates(score: Any, split: Split, families_: tuple[str, ...] = FAMILY_NAMES) -> dict[str, Any]:
-    """Shares flagged (score > 0.5) of a split's digits and of each family, and AUROC per family
+    """Shares flagged (score above the served `DECISION`) of a split's digits and of each family, and AUROC per family
     against the split's digits (MNIST-style and canvas-like pooled)."""
     mnist, canvas = score(split.mnist), score(split.canvas)
     digits = np.r_[mnist, canvas]
     flagged, areas = {}, {}
     for name in families_:
         negative = score(split.negatives[name])
-        flagged[name] = round(float((negative > 0.5).mean()), 4)
+        flagged[name] = round(float((negative > DECISION).mean()), 4)
         areas[name] = round(auroc(digits, negative), 4)
     return {
-        "mnist_false_alarm": round(float((mnist > 0.5).mean()), 4),
-        "canvas_false_alarm": round(float((canvas > 0.5).mean()), 4),
+        "mnist_false_alarm": round(float((mnist > DECISION).mean()), 4),
+        "canvas_false_alarm": round(float((canvas > DECISION).mean()), 4),
         "flagged": flagged,
         "auroc": areas,
     }
@@ -352,9 +354,10 @@ def fit_model_score(trunk: Trunk, data: Data, *, log: Any = print) -> dict[str, 
 
     # The candidate is chosen on the tune seed of all families, in distribution: no held-out figure
     # takes part in the choice.
+    heads = {candidate: head_without(None, candidate) for candidate in CANDIDATES}
     choice: dict[str, float] = {}
-    for candidate in CANDIDATES:
-        tuned = measured(head_without(None, candidate), tune_m, tune_c, tune_n)
+    for candidate, head in heads.items():
+        tuned = measured(head, tune_m, tune_c, tune_n)
         choice[candidate] = round(float(np.mean(list(tuned["flagged"].values()))), 4)
     chosen = max(choice, key=lambda name: choice[name])
     log(f"candidates, mean share of tune-seed negatives flagged: {choice}; chosen: {chosen}")
@@ -376,7 +379,7 @@ def fit_model_score(trunk: Trunk, data: Data, *, log: Any = print) -> dict[str, 
             )
             if candidate == chosen:
                 held_out[family] = row
-    final = head_without(None, chosen)
+    final = heads[chosen]
     trunk.set_score(final.center, final.scale, final.coefficients, final.bias)
     in_distribution = measured(final, report_m, report_c, report_n)
     return {
@@ -399,8 +402,6 @@ def class_subspaces(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Per-class mean (classes, pixels) and leading principal directions (classes, components,
     pixels) of `pool`-pooled training digits."""
-    from digits.notadigit import pool_images
-
     pooled = pool_images(images, pool)
     means, bases = [], []
     for digit in range(NUM_CLASSES):
@@ -492,8 +493,8 @@ def _predict(runtime: Runtime, images: np.ndarray, batch_size: int = 1000) -> Pr
 def fit_rule(runtime: Runtime, data: Data, reference: dict[str, Any]) -> dict[str, Any]:
     """A rule of thresholds for a model without its own score: fitted on part-B validation digits
     against tune-seed negatives of every family; measured on MNIST test and report-seed negatives.
-    (Such a model trained on the whole of MNIST train sees part B as training digits, so its
-    thresholds come out strict rather than lax.)"""
+    (A model whose manifest entry records no validation split was trained on the whole of MNIST
+    train: it sees part B as training digits, so its thresholds come out strict rather than lax.)"""
 
     def signals(images: np.ndarray) -> dict[str, np.ndarray]:
         return model_signals(_predict(runtime, images)) | input_signals(images, reference)
@@ -555,11 +556,11 @@ def main(argv: list[str] | None = None) -> int:
     status = 0
     for name in wanted:
         entry = entries[name]
-        runtime = load_runtime(args.models_dir, entry)
         model = _keras_model(args.models_dir, entry)
         if model is not None and _has_trunk(model):
             changes = _fit_own_score(args.models_dir, entry, model, data, dry_run=args.dry_run)
         else:
+            runtime = load_runtime(args.models_dir, entry)
             if reference is None:
                 reference = fit_reference(*data.train_digits)
             rule = fit_rule(runtime, data, reference)

@@ -3,7 +3,7 @@
 `digits.segment` asks it of every group it reads with a classifier; `digits.train_touching` fits it and
 stores it under `touching_digits` in a model's manifest entry. It is a tiny convolutional network
 (two 3x3 convolutions with 2x2 max pooling, then one hidden layer that also sees the group's shape
-facts, `_Crop.shape_facts` in `digits.segment`), run here in NumPy: no framework is loaded to
+facts, `Crop.shape_facts` in `digits.segment.crop`), run here in NumPy: no framework is loaded to
 serve it, and its ~14,000 parameters travel as float16 in base64 inside the manifest (~38 kB),
 which stays the one artifact to verify. Nothing is unpickled.
 """
