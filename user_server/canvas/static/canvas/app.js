@@ -349,8 +349,7 @@ function modelChanged() {
   cancelGuess();
   if (isEmpty()) return;
   showNothing(); // the old model's answer is not the new one's
-  if (models.get(name)?.loaded === false) showLoading(name);
-  guess();
+  guess(); // shows the new model loading, if it is not yet
 }
 
 // ---- reachability -------------------------------------------------------------------------
@@ -410,7 +409,6 @@ function modeChanged() {
   );
   refit();
   if (picture) {
-    cancelGuess();
     guess(); // the same picture, read the other way
   } else {
     pad.clear();
