@@ -160,6 +160,14 @@ def has_ink(page) -> bool:
     return page.get_by_test_id("canvas").evaluate(HAS_INK)
 
 
+PREVIEW_LIT = "c => c.getContext('2d').getImageData(0, 0, 28, 28).data.some((v, i) => i % 4 === 0 && v > 128)"
+
+
+def preview_lit(page) -> bool:
+    """Whether the 28x28 preview shows ink (white on black, as the model sees it)."""
+    return page.get_by_test_id("preview").evaluate(PREVIEW_LIT)
+
+
 def axe_problems(page, axe_source: str) -> list[str]:
     """axe-core's violations, and its "incomplete" colour-contrast items (contrast it could not
     decide counts as a problem too), on the page as it is now."""

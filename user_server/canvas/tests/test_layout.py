@@ -23,11 +23,11 @@ from canvas.tests.e2e import (
     ready,
 )
 from canvas.tests.strokes import DIGITS, draw_with_finger, draw_with_mouse, part
+from digits.preprocess import WORKING_SIDE as MAX_SHORTER_SIDE  # picture.js sends the server's working side
 
 pytestmark = pytest.mark.browser
 
 CONTROLS = ["mode-number", "model-select", "undo", "clear", "predict"]
-MAX_SHORTER_SIDE = 112  # picture.js: the server's working side (digits.preprocess.WORKING_SIDE)
 DOCS = REPO / "docs"
 ARTIFACTS = REPO / "test-artifacts"
 SELECT_TEXT_WIDTH = """select => {

@@ -9,13 +9,12 @@ import base64
 import pytest
 from playwright.sync_api import expect
 
-from canvas.tests.e2e import SCREENS, Servers, Visit, expect_guess, open_page, ready
+from canvas.tests.e2e import SCREENS, Servers, Visit, expect_guess, open_page, preview_lit, ready
 from digits.paper import paper_photo
 from digits.pen_strokes import DIGITS
 
 pytestmark = pytest.mark.browser
 
-PREVIEW_LIT = "c => c.getContext('2d').getImageData(0, 0, 28, 28).data.some((v, i) => i % 4 === 0 && v > 128)"
 GIVE = """([how, encoded]) => {
   const bytes = Uint8Array.from(atob(encoded), (c) => c.charCodeAt(0));
   const transfer = new DataTransfer();
@@ -44,7 +43,7 @@ def test_a_photo_of_paper_is_read_from_the_picker_a_drop_and_a_paste(visit: Visi
     upload.set_input_files(files=[{"name": "photo.jpg", "mimeType": "image/jpeg", "buffer": photo_of("4")}])
     expect_guess(page, "4")
     expect(page.get_by_test_id("photo")).to_be_visible()
-    assert page.get_by_test_id("preview").evaluate(PREVIEW_LIT)
+    assert preview_lit(page)
     expect(page.get_by_test_id("confirm")).to_be_enabled()
 
     page.evaluate(GIVE, ["drop", base64.b64encode(photo_of("7")).decode("ascii")])
