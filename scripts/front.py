@@ -71,9 +71,13 @@ class FrontLimits:
         }
 
 
+def find_nginx() -> str | None:
+    """Debian's nginx (installed by scripts/system_deps.sh), or None; /usr/sbin is often not on a user's PATH."""
+    return shutil.which("nginx") or next((path for path in NGINX_CANDIDATES if os.access(path, os.X_OK)), None)
+
+
 def nginx_binary() -> str:
-    """Debian's nginx (installed by scripts/system_deps.sh); /usr/sbin is often not on a user's PATH."""
-    found = shutil.which("nginx") or next((path for path in NGINX_CANDIDATES if os.access(path, os.X_OK)), None)
+    found = find_nginx()
     if found is None:
         raise SystemExit("nginx is not installed: run `make system-deps` (or apt-get install nginx)")
     return found

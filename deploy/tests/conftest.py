@@ -11,7 +11,6 @@ import pytest
 
 from scripts.services import ROOT
 from testsupport.servers import MakeRun, make_run
-from testsupport.servers import free_port as free_port_of_testsupport
 
 # os.environ.get("X"), os.environ["X"], os.environ.setdefault("X"), env_bool("X"), _path_from_env("X") ...
 # (os.environ only: a WSGI `environ` holds request fields, not settings).
@@ -37,11 +36,6 @@ def settings_read(service: str) -> set[str]:
     return names
 
 
-@pytest.fixture
-def free_port() -> Callable[[], int]:
-    return free_port_of_testsupport
-
-
 @pytest.fixture(scope="session")
 def settings_read_by() -> Callable[[str], set[str]]:
     return settings_read
@@ -52,11 +46,14 @@ def root() -> Path:
     return ROOT
 
 
+LOCKOUT_COOL_OFF_S = 5  # the stack's AXES_COOLOFF_SECONDS: short, so the admin test can wait it out
+
+
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MakeRun]:
     """One `make run` (nginx front, gunicorn behind) shared by the tests that attack or probe it.
     The lockout's cool-off is shortened so the admin test can wait it out; the request log is on, so
     tests can see which client address the ml_server saw."""
     workdir = tmp_path_factory.mktemp("make_run")
-    with make_run(workdir, DEFAULT_MODEL="rf", AXES_COOLOFF_SECONDS="5", ACCESS_LOG="1") as running:
+    with make_run(workdir, DEFAULT_MODEL="rf", AXES_COOLOFF_SECONDS=str(LOCKOUT_COOL_OFF_S), ACCESS_LOG="1") as running:
         yield running

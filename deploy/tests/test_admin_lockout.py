@@ -15,12 +15,13 @@ import pytest
 from scripts.services import ROOT
 from testsupport.slow_clients import error_code, request
 
+from .conftest import LOCKOUT_COOL_OFF_S
+
 pytestmark = pytest.mark.slow
 
 USER, PASSWORD = "admin", "a-long-test-password-4711"
 GUESSES = 20
 FAILURE_LIMIT = 5  # django-axes' AXES_FAILURE_LIMIT default in the ml_server's settings
-COOL_OFF_S = 5  # AXES_COOLOFF_SECONDS of the test's stack (conftest.stack)
 
 
 @pytest.fixture(scope="module")
@@ -61,7 +62,7 @@ def test_guessing_locks_that_user_and_address_out_until_the_cool_off_ends(stack)
 
     status, headers, body = guesser.attempt(PASSWORD)
     assert (status, error_code(body)) == (429, "locked_out")
-    assert headers["content-type"] == "application/json" and int(headers["retry-after"]) == COOL_OFF_S
+    assert headers["content-type"] == "application/json" and int(headers["retry-after"]) == LOCKOUT_COOL_OFF_S
 
     # Another address logs in as the same user: only the guessing pair is locked.
     assert AdminLogin(stack.ml_port, source="127.0.0.7").attempt(PASSWORD)[0] == 302
@@ -69,7 +70,7 @@ def test_guessing_locks_that_user_and_address_out_until_the_cool_off_ends(stack)
     logged = [line for line in stack.text().splitlines() if "admin login locked out" in line]
     assert logged and "'admin' from 127.0.0.6" in logged[-1]
 
-    time.sleep(COOL_OFF_S + 1)  # each refused attempt restarts the cool-off, so it is waited out once
+    time.sleep(LOCKOUT_COOL_OFF_S + 1)  # each refused attempt restarts the cool-off, so it is waited out once
     status, headers, _ = guesser.attempt(PASSWORD)
     assert status == 302 and headers["location"] == "/admin/"
 

@@ -32,9 +32,7 @@ from scripts.front import (
 from scripts.services import services_from_env
 from testsupport.servers import free_port
 
-needs_nginx = pytest.mark.skipif(
-    shutil.which("nginx") is None and not Path("/usr/sbin/nginx").exists(), reason="nginx is not installed"
-)
+needs_nginx = pytest.mark.skipif(front.find_nginx() is None, reason="nginx is not installed")
 SERVICES = services_from_env({"ML_SERVER_PORT": "18001", "USER_SERVER_PORT": "18000"})
 MODULES = [Path("/modules/ndk_http_module.so"), Path("/modules/ngx_http_lua_module.so")]
 

@@ -18,7 +18,7 @@ import pytest
 
 from scripts.run import Supervisor, ensure_secret_key, port_problem, static_is_current
 from scripts.services import ROOT, Service, service_command, services_from_env
-from testsupport.servers import make_run
+from testsupport.servers import free_port, make_run
 
 
 def alive(pid: int) -> bool:
@@ -63,7 +63,7 @@ SUPERVISOR = textwrap.dedent(
 )
 
 
-def test_a_taken_port_is_refused_before_anything_starts(free_port) -> None:
+def test_a_taken_port_is_refused_before_anything_starts() -> None:
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
@@ -77,11 +77,11 @@ def test_a_taken_port_is_refused_before_anything_starts(free_port) -> None:
     assert "ML_SERVER_PORT" in result.stderr
 
 
-def test_port_problem_is_none_for_a_free_port(free_port) -> None:
+def test_port_problem_is_none_for_a_free_port() -> None:
     assert port_problem("127.0.0.1", free_port()) is None
 
 
-def test_the_same_port_for_both_services_is_refused(free_port) -> None:
+def test_the_same_port_for_both_services_is_refused() -> None:
     port = str(free_port())
     env = {**os.environ, "ML_SERVER_PORT": port, "USER_SERVER_PORT": port}
     result = subprocess.run(
