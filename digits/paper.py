@@ -11,7 +11,7 @@ import io
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
-from digits.pen_strokes import Stroke
+from digits.pen_strokes import Stroke, pen_line
 
 PAPER_RGB = (236, 231, 216)
 INK_RGB = (32, 40, 92)
@@ -40,9 +40,7 @@ def paper_photo(
         points = [
             (left + (x + dx) * side, top + (y + dy) * side) for (x, y), (dx, dy) in zip(stroke, wobble, strict=True)
         ]
-        pen.line(points, fill=INK_RGB, width=line_width, joint="curve")
-        for x, y in (points[0], points[-1]):  # round pen ends
-            pen.ellipse([x - line_width / 2, y - line_width / 2, x + line_width / 2, y + line_width / 2], fill=INK_RGB)
+        pen_line(pen, points, width=line_width, fill=INK_RGB)
     sheet = sheet.filter(ImageFilter.GaussianBlur(radius=max(1.0, line_width / 8)))
     pixels = np.asarray(sheet, dtype=np.float32)
     across = np.linspace(0.0, 1.0, width)[None, :] * 0.6 + np.linspace(0.0, 1.0, height)[:, None] * 0.4

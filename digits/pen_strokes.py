@@ -1,13 +1,23 @@
 """Hand-like pen paths of a few digits, in fractions of the area they are drawn in (x right, y down):
 what the browser tests draw with the mouse, a finger or a pen, and what `digits.paper` writes on
-paper. Plain data, so a drawing on the page and a photo of paper show the same shapes."""
+paper. Plain data, so a drawing on the page and a photo of paper show the same shapes; and the one
+way those and the negative drawings put a stroke down with a round pen."""
 
 from __future__ import annotations
 
 import math
+from typing import Any
 
 Point = tuple[float, float]
 Stroke = list[Point]
+
+
+def pen_line(draw: Any, points: Stroke, *, width: float, fill: Any) -> None:
+    """A stroke on a PIL `ImageDraw`, with round joints and round caps, as a pen leaves it."""
+    if len(points) > 1:
+        draw.line(points, fill=fill, width=round(width), joint="curve")
+    for x, y in (points[0], points[-1]):
+        draw.ellipse((x - width / 2, y - width / 2, x + width / 2, y + width / 2), fill=fill)
 
 
 def ellipse(cx: float, cy: float, rx: float, ry: float, steps: int = 36) -> Stroke:

@@ -12,9 +12,8 @@ import math
 import numpy as np
 from PIL import Image, ImageDraw
 
+from digits.pen_strokes import Stroke, pen_line
 from digits.synthetic import CANVAS_SIZE
-
-Stroke = list[tuple[float, float]]
 
 PEN_WIDTH = (10, 25)  # px on the 280 px canvas, as the page's pen at its sizes
 BOX_SHARE = (0.35, 0.85)  # the drawing's size as a share of the canvas side
@@ -50,10 +49,7 @@ def draw_strokes(
     if fill and len(pixels[0]) >= 3:
         draw.polygon(pixels[0], fill=pen)
     for stroke in pixels:
-        if len(stroke) > 1:
-            draw.line(stroke, fill=pen, width=width, joint="curve")
-        for x, y in (stroke[0], stroke[-1]):  # round caps, as a canvas pen leaves them
-            draw.ellipse((x - width / 2, y - width / 2, x + width / 2, y + width / 2), fill=pen)
+        pen_line(draw, stroke, width=width, fill=pen)
     return png_bytes(canvas)
 
 
