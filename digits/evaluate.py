@@ -19,16 +19,27 @@ from digits.config import MODELS_DIR
 from digits.data import Mnist, load_mnist
 from digits.manifest import read_manifest, update_entry
 from digits.preprocess import to_unit_range
-from digits.runtime import Runtime, load_runtime
+from digits.runtime import Prediction, Runtime, load_runtime
 from digits.synthetic import canvas_digit_inputs
 
 DEFAULT_CANVAS_COUNT = 5000
 
 
+def predict(runtime: Runtime, images: np.ndarray, *, batch_size: int = 1000) -> Prediction:
+    """The runtime's prediction of many images, computed in batches so memory stays flat."""
+    parts = [runtime.predict(images[start : start + batch_size]) for start in range(0, len(images), batch_size)]
+
+    def joined(field: str) -> np.ndarray | None:
+        values = [getattr(part, field) for part in parts]
+        return None if values[0] is None else np.concatenate(values)
+
+    probabilities = np.concatenate([part.probabilities for part in parts])
+    return Prediction(probabilities, joined("std"), joined("predictive_entropy"), joined("not_a_digit_score"))
+
+
 def predict_probabilities(runtime: Runtime, images: np.ndarray, *, batch_size: int = 1000) -> np.ndarray:
     """(n, 10) probabilities, computed in batches so memory stays flat."""
-    starts = range(0, len(images), batch_size)
-    return np.concatenate([runtime.predict(images[start : start + batch_size]).probabilities for start in starts])
+    return predict(runtime, images, batch_size=batch_size).probabilities
 
 
 def predicted_labels(runtime: Runtime, images: np.ndarray) -> np.ndarray:

@@ -28,6 +28,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -37,7 +38,7 @@ import numpy as np
 from digits.arraycodec import encode_array
 from digits.config import MODELS_DIR, NUM_CLASSES
 from digits.data import VALIDATION_COUNT, VALIDATION_SEED, Mnist, load_mnist, validation_split
-from digits.evaluate import DEFAULT_CANVAS_COUNT, canvas_inputs, measured_metrics
+from digits.evaluate import DEFAULT_CANVAS_COUNT, canvas_inputs, measured_metrics, predict
 from digits.manifest import read_manifest, read_verified_model, sha256_file, update_entry
 from digits.negatives import FAMILY_NAMES, families, negative_inputs
 from digits.notadigit import (
@@ -479,17 +480,6 @@ def _round_up(value: float, digits: int = 4) -> float:
     return rounded
 
 
-def _predict(runtime: Runtime, images: np.ndarray, batch_size: int = 1000) -> Prediction:
-    parts = [runtime.predict(images[i : i + batch_size]) for i in range(0, len(images), batch_size)]
-
-    def joined(field: str) -> np.ndarray | None:
-        values = [getattr(part, field) for part in parts]
-        return None if values[0] is None else np.concatenate(values)
-
-    probabilities = np.concatenate([part.probabilities for part in parts])
-    return Prediction(probabilities, joined("std"), joined("predictive_entropy"), joined("not_a_digit_score"))
-
-
 def fit_rule(runtime: Runtime, data: Data, reference: dict[str, Any]) -> dict[str, Any]:
     """A rule of thresholds for a model without its own score: fitted on part-B validation digits
     against tune-seed negatives of every family; measured on MNIST test and report-seed negatives.
@@ -497,7 +487,7 @@ def fit_rule(runtime: Runtime, data: Data, reference: dict[str, Any]) -> dict[st
     train: it sees part B as training digits, so its thresholds come out strict rather than lax.)"""
 
     def signals(images: np.ndarray) -> dict[str, np.ndarray]:
-        return model_signals(_predict(runtime, images)) | input_signals(images, reference)
+        return model_signals(predict(runtime, images)) | input_signals(images, reference)
 
     negatives = np.concatenate(list(data.tune.negatives.values()))
     thresholds = fit_thresholds(
@@ -509,13 +499,20 @@ def fit_rule(runtime: Runtime, data: Data, reference: dict[str, Any]) -> dict[st
     return rule
 
 
-def rule_rates(runtime: Runtime, rule: dict[str, Any] | None, split: Split) -> dict[str, Any]:
-    """`rates` of a rule exactly as served (`digits.notadigit.not_a_digit_scores`)."""
+def rule_rates(runtime: Runtime, rules: dict[str, dict[str, Any] | None], split: Split) -> dict[str, dict[str, Any]]:
+    """`rates` of each rule (by name) exactly as served (`digits.notadigit.not_a_digit_scores`); the
+    model predicts each of the split's image sets once, for all the rules."""
+    predictions: dict[int, Prediction] = {}
 
-    def score(images: np.ndarray) -> np.ndarray:
-        return not_a_digit_scores(images, _predict(runtime, images), rule)
+    def prediction(images: np.ndarray) -> Prediction:
+        if id(images) not in predictions:
+            predictions[id(images)] = predict(runtime, images)
+        return predictions[id(images)]
 
-    return rates(score, split)
+    def scorer(rule: dict[str, Any] | None) -> Callable[[np.ndarray], np.ndarray]:
+        return lambda images: not_a_digit_scores(images, prediction(images), rule)
+
+    return {name: rates(scorer(rule), split) for name, rule in rules.items()}
 
 
 # --- The command ---------------------------------------------------------------------------------
@@ -564,8 +561,9 @@ def main(argv: list[str] | None = None) -> int:
             if reference is None:
                 reference = fit_reference(*data.train_digits)
             rule = fit_rule(runtime, data, reference)
-            rule["measured"] = rule_rates(runtime, rule, data.report) | {"how": _RULE_HOW}
-            print(f"{name}: default rule {_summary(rule_rates(runtime, DEFAULT_RULE, data.report))}")
+            measured = rule_rates(runtime, {"fitted": rule, "default": DEFAULT_RULE}, data.report)
+            rule["measured"] = measured["fitted"] | {"how": _RULE_HOW}
+            print(f"{name}: default rule {_summary(measured['default'])}")
             print(f"{name}: fitted rule {_summary(rule['measured'])} thresholds {rule['thresholds']}", flush=True)
             changes = {"not_a_digit": rule}
         if args.dry_run:
@@ -608,7 +606,7 @@ def _fit_own_score(models_dir: Path, entry: dict[str, Any], model: Any, data: Da
     # The new .h5 has no export yet (`make models` runs digits.export next): measure the file itself.
     saved = {**entry, "sha256": sha256_file(path), "tflite": None}
     runtime = load_runtime(models_dir, saved)
-    rule["measured"] = rule_rates(runtime, rule, data.report) | {"how": _MODEL_HOW}
+    rule["measured"] = rule_rates(runtime, {"served": rule}, data.report)["served"] | {"how": _MODEL_HOW}
     mnist_labels, canvas_labels = data.test_labels
     metrics = measured_metrics(runtime, (data.report.mnist, mnist_labels), (data.report.canvas, canvas_labels))
     print(f"{entry['name']}: saved {path}; {metrics}; as served: {_summary(rule['measured'])}", flush=True)
