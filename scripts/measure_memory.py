@@ -18,8 +18,6 @@ import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 
-import psutil
-
 from scripts.services import ROOT, Service, manage, services_from_env
 from testsupport.servers import free_port, gunicorn
 
@@ -31,20 +29,6 @@ def post_json(url: str, body: dict) -> dict:
     request = urllib.request.Request(url, json.dumps(body).encode(), {"Content-Type": "application/json"})
     with urllib.request.urlopen(request, timeout=120) as response:
         return json.load(response)
-
-
-def gunicorn_processes(port: int) -> list[psutil.Process]:
-    """The gunicorn master serving `port` first, then its workers."""
-    listening = next(
-        (c.pid for c in psutil.net_connections(kind="tcp") if c.pid and c.laddr and c.laddr.port == port),
-        None,
-    )
-    if listening is None:
-        raise RuntimeError(f"nothing listens on port {port}")
-    master = psutil.Process(listening)  # the socket is shared: this may be a worker
-    while (parent := master.parent()) is not None and "gunicorn" in " ".join(parent.cmdline()):
-        master = parent
-    return [master, *master.children(recursive=True)]
 
 
 def exercise(service: Service, base: str, workers_rss: Callable[[], int]) -> tuple[dict, dict]:
@@ -82,11 +66,11 @@ def measure(service_name: str, port: int) -> dict:
         ready_path = "/ready" if service.migrates else "/health"
         with gunicorn(service.name, env=env, log=Path(tmp) / "server.log", port=port, ready_path=ready_path) as server:
             base = server.url + "/"
-            before = {p.pid: p.memory_info().rss for p in gunicorn_processes(port)}
+            before = {p.pid: p.memory_info().rss for p in server.processes()}
             answers, rss_by_model = exercise(
-                service, base, lambda: sum(p.memory_info().rss for p in gunicorn_processes(port)[1:])
+                service, base, lambda: sum(p.memory_info().rss for p in server.processes()[1:])
             )
-            processes = gunicorn_processes(port)
+            processes = server.processes()
             return {
                 "service": service.name,
                 "answers": answers,

@@ -25,6 +25,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import psutil
 import pytest
 
 from scripts.services import ROOT, WSGI_APP, Service, answers_http, service_command, stop_group
@@ -84,6 +85,12 @@ class Gunicorn:
                 self.stop()
                 raise TimeoutError(f"{self.service} did not answer {path} within {self.timeout:.0f} s:\n{self.tail()}")
             time.sleep(POLL_S)
+
+    def processes(self) -> list[psutil.Process]:
+        """The gunicorn master first, then its workers."""
+        assert self.process is not None, "not started"
+        master = psutil.Process(self.process.pid)
+        return [master, *master.children(recursive=True)]
 
     def tail(self) -> str:
         return self.log.read_text(errors="replace")[-3000:] if self.log.exists() else ""
