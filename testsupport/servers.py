@@ -136,21 +136,27 @@ class MakeRun:
 MAKE_RUN_READY_LINE = "Ctrl-C stops both"
 
 
+def production_env(**values: str) -> dict[str, str]:
+    """This process's environment as a server started like `make run` gets it, plus `values`: no
+    DEBUG or NUM_PROXIES of the caller's, and this checkout's code first on the path, whichever
+    checkout the shared virtualenv was installed from."""
+    env = {key: value for key, value in os.environ.items() if key not in {"DEBUG", "NUM_PROXIES"}}
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH", "")]))
+    return env | values
+
+
 @contextlib.contextmanager
 def make_run(workdir: Path, **overrides: str) -> Iterator[MakeRun]:
     """Start `scripts.run` on free ports with a throwaway database and secret (the developer's
     `.secret_key` and database stay untouched), wait until it announces both addresses and the
     ml_server is ready, and stop it (SIGTERM, then SIGKILL) whatever happens."""
-    env = {key: value for key, value in os.environ.items() if key not in {"DEBUG", "NUM_PROXIES"}}
-    env |= {
-        # This checkout's code in the servers too, whichever checkout the shared virtualenv was installed from.
-        "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH", "")])),
-        "ML_SERVER_PORT": str(free_port()),
-        "USER_SERVER_PORT": str(free_port()),
-        "SECRET_KEY": "make-run-test-" + "s" * 40,
-        "DATABASE_URL": f"sqlite:///{workdir / 'db.sqlite3'}",
+    env = production_env(
+        ML_SERVER_PORT=str(free_port()),
+        USER_SERVER_PORT=str(free_port()),
+        SECRET_KEY="make-run-test-" + "s" * 40,
+        DATABASE_URL=f"sqlite:///{workdir / 'db.sqlite3'}",
         **overrides,
-    }
+    )
     output = workdir / "make_run.log"
     with output.open("w") as sink:
         process = subprocess.Popen(
