@@ -46,7 +46,12 @@ def render_canvas_digit(digit: np.ndarray, rng: np.random.Generator, *, size: in
     width = max(1, round(ink.shape[1] * height / ink.shape[0]))
     if width > size - 4:
         width, height = size - 4, max(1, round(ink.shape[0] * (size - 4) / ink.shape[1]))
-    scaled = scale_ink(ink, height, width)
+    return paste_on_canvas(scale_ink(ink, height, width), rng, size=size)
+
+
+def paste_on_canvas(scaled: np.ndarray, rng: np.random.Generator, *, size: int = CANVAS_SIZE) -> bytes:
+    """Ink 0..1, already at its drawn size, put at a random place on a blank canvas and painted as PNG."""
+    height, width = scaled.shape
     top = int(rng.integers(0, size - height + 1))
     left = int(rng.integers(0, size - width + 1))
     canvas = np.zeros((size, size), dtype=np.float32)

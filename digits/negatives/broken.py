@@ -14,7 +14,7 @@ from collections.abc import Callable
 import numpy as np
 from PIL import Image, ImageDraw
 
-from digits.synthetic import CANVAS_SIZE, digit_ink, paint_png, scale_ink
+from digits.synthetic import CANVAS_SIZE, digit_ink, paste_on_canvas, scale_ink
 
 OWN_INK = 1 / 3  # share of an overlapped pair's ink each digit must add on its own
 Damage = Callable[[np.ndarray, np.ndarray, np.random.Generator], np.ndarray]
@@ -97,8 +97,4 @@ def place_on_canvas(image: np.ndarray, rng: np.random.Generator, *, size: int = 
     ink = digit_ink(image, rng)
     scale = float(rng.uniform(0.3, 0.85)) * size / max(ink.shape)
     height, width = max(1, round(ink.shape[0] * scale)), max(1, round(ink.shape[1] * scale))
-    scaled = scale_ink(ink, height, width)
-    top, left = int(rng.integers(0, size - height + 1)), int(rng.integers(0, size - width + 1))
-    canvas = np.zeros((size, size), dtype=np.float32)
-    canvas[top : top + height, left : left + width] = scaled
-    return paint_png(canvas, rng)
+    return paste_on_canvas(scale_ink(ink, height, width), rng, size=size)
