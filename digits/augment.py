@@ -42,6 +42,20 @@ def make_augmenter(seed: int = 0) -> Any:
     return augment
 
 
+def augmented_batches(x: Any, y: Any, *, seed: int, batch_size: int) -> Any:
+    """A tf.data pipeline of shuffled, augmented (images, int32 labels) batches, reshuffled each epoch."""
+    import tensorflow as tf
+
+    augment = make_augmenter(seed)
+    return (
+        tf.data.Dataset.from_tensor_slices((x, y.astype("int32")))
+        .shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
+        .batch(batch_size)
+        .map(lambda images, labels: (augment(images), labels), num_parallel_calls=tf.data.AUTOTUNE)
+        .prefetch(tf.data.AUTOTUNE)
+    )
+
+
 def make_elastic(generator: Any, *, alpha: float = ELASTIC_ALPHA, sigma: float = ELASTIC_SIGMA) -> Any:
     """Elastic distortion (Simard, Steinkraus & Platt 2003): every pixel moves along a random field
     smoothed by a Gaussian, so strokes wobble as a hand's do; sampled bilinearly, ink off the edge

@@ -53,18 +53,10 @@ def fit_keras(
     validation split, end on the weights of the epoch with the lowest validation loss. Extra Keras
     `callbacks` (e.g. a notebook's learning curves) run beside that."""
     import keras
-    import tensorflow as tf
 
-    from digits.augment import make_augmenter
+    from digits.augment import augmented_batches
 
-    augment = make_augmenter(seed)
-    dataset = (
-        tf.data.Dataset.from_tensor_slices((x, y.astype("int32")))
-        .shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
-        .batch(batch_size)
-        .map(lambda images, labels: (augment(images), labels), num_parallel_calls=tf.data.AUTOTUNE)
-        .prefetch(tf.data.AUTOTUNE)
-    )
+    dataset = augmented_batches(x, y, seed=seed, batch_size=batch_size)
     steps = epochs * int(np.ceil(len(x) / batch_size))
     model.optimizer.learning_rate = keras.optimizers.schedules.CosineDecay(1e-3, decay_steps=max(1, steps), alpha=0.02)
     best = best_epoch_callback()
