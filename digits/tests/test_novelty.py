@@ -14,7 +14,6 @@ from digits.zoo import ZOO
 
 TINY = ["--validation", "400", "--fit-negatives", "60", "--tune-negatives", "20", "--report-negatives", "30"]
 TINY += ["--test-limit", "300", "--canvas-count", "60"]
-TINY += ["--expose-digits", "200", "--expose-negatives", "20", "--expose-epochs", "1"]
 
 
 def test_fitted_thresholds_keep_every_digit_part_within_target_and_skip_useless_signals():
@@ -82,13 +81,3 @@ def test_command_builds_the_cnns_score_into_its_file_and_measures_each_held_out_
     prediction = load_runtime(tiny_cnn, written).predict(np.zeros((2, 28, 28), dtype=np.float32))
     assert prediction.probabilities.shape == (2, 10) and prediction.not_a_digit_score.shape == (2,)
     np.testing.assert_allclose(prediction.probabilities.sum(axis=1), 1.0, atol=1e-5)
-
-
-def test_command_refuses_a_trunk_already_exposed_since_no_family_would_be_held_out(tiny_cnn):
-    entry = read_manifest(tiny_cnn)["models"][0]
-    assert "outlier_exposure" in entry["trained"]  # the test above exposed it
-    before = sha256_file(tiny_cnn / "cnn.h5")
-
-    assert main(["--models-dir", str(tiny_cnn), *TINY]) == 1
-
-    assert sha256_file(tiny_cnn / "cnn.h5") == before and read_manifest(tiny_cnn)["models"][0] == entry
