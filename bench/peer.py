@@ -14,7 +14,6 @@ import io
 import os
 import subprocess
 import sys
-import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Annotated
@@ -24,7 +23,7 @@ from ai_edge_litert.interpreter import Interpreter
 from fastapi import FastAPI, File, Form, UploadFile
 from PIL import Image, ImageOps
 
-from scripts.services import ROOT, answers_http, stop_group
+from scripts.services import ROOT, DidNotAnswer, stop_group, wait_until_answers
 from testsupport.servers import free_port
 
 
@@ -85,11 +84,10 @@ def peer_server(*, workers: int, models_dir: Path, log: Path) -> Iterator[tuple[
         )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 120
-        while not answers_http(base + "/health", ok_only=True):
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"the peer did not start; see {log}")
-            time.sleep(0.05)
+        try:
+            wait_until_answers(base + "/health", process, timeout=120)
+        except DidNotAnswer as error:
+            raise DidNotAnswer(f"the peer did not start ({error}); see {log}") from None
         yield base, process
     finally:
         stop_group(process)

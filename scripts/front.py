@@ -20,12 +20,11 @@ import re
 import resource
 import shutil
 import subprocess
-import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from scripts.services import ROOT, Service, answers_http, stop_group
+from scripts.services import ROOT, Service, stop_group, wait_until_answers
 
 NGINX_DIR = ROOT / "deploy" / "nginx"
 TEMPLATE = NGINX_DIR / "front.conf.template"
@@ -209,11 +208,7 @@ def running_front(
     process = subprocess.Popen(front_command(config), cwd=runtime, stdin=subprocess.DEVNULL, start_new_session=True)
     base = services[0].url("127.0.0.1")
     try:
-        deadline = time.monotonic() + timeout
-        while not answers_http(base + "health", ok_only=True):
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"the nginx front did not serve {base}health (exit code {process.poll()})")
-            time.sleep(0.1)
+        wait_until_answers(base + "health", process, timeout=timeout)
         yield base
     finally:
         stop_group(process, grace_s=10)

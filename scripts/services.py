@@ -10,9 +10,10 @@ import os
 import signal
 import subprocess
 import sys
+import time
 import urllib.error
 import urllib.request
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -83,6 +84,29 @@ def stop_group(process: subprocess.Popen, *, grace_s: float = 30) -> None:
         process.wait(timeout=grace_s)
     signal_group(process.pid, signal.SIGKILL)
     process.wait()
+
+
+class DidNotAnswer(RuntimeError):
+    """A started server exited, or did not answer in time."""
+
+
+def wait_until_ready(
+    process: subprocess.Popen, ready: Callable[[], bool], *, what: str, timeout: float, poll_s: float = 0.05
+) -> None:
+    """Poll `ready` until it is true while `process` runs; `DidNotAnswer` (naming `what`) when the
+    process exits first or `timeout` seconds pass."""
+    deadline = time.monotonic() + timeout
+    while not ready():
+        if process.poll() is not None:
+            raise DidNotAnswer(f"exited with code {process.returncode} before {what} answered")
+        if time.monotonic() > deadline:
+            raise DidNotAnswer(f"{what} did not answer within {timeout:.0f} s")
+        time.sleep(poll_s)
+
+
+def wait_until_answers(url: str, process: subprocess.Popen, *, timeout: float, poll_s: float = 0.05) -> None:
+    """`wait_until_ready` for an HTTP server: until `url` answers a 2xx."""
+    wait_until_ready(process, lambda: answers_http(url, ok_only=True), what=url, timeout=timeout, poll_s=poll_s)
 
 
 def answers_http(url: str, *, ok_only: bool = False) -> bool:

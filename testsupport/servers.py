@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import glob
 import os
 import re
@@ -28,7 +29,16 @@ from pathlib import Path
 import psutil
 import pytest
 
-from scripts.services import ROOT, WSGI_APP, Service, answers_http, service_command, stop_group
+from scripts.services import (
+    ROOT,
+    WSGI_APP,
+    DidNotAnswer,
+    Service,
+    answers_http,
+    service_command,
+    stop_group,
+    wait_until_ready,
+)
 
 START_TIMEOUT_S = 180.0  # the ml_server imports its model runtime and loads the default model first
 POLL_S = 0.2
@@ -77,14 +87,13 @@ class Gunicorn:
 
     def wait_for(self, path: str, *, ok_only: bool = True) -> None:
         """Poll `path` until it answers (a 2xx with ok_only); the process must stay alive meanwhile."""
-        deadline = time.monotonic() + self.timeout
-        while not answers_http(self.url + path, ok_only=ok_only):
-            if self.process is None or self.process.poll() is not None:
-                raise RuntimeError(f"{self.service} exited before answering {path}:\n{self.tail()}")
-            if time.monotonic() > deadline:
-                self.stop()
-                raise TimeoutError(f"{self.service} did not answer {path} within {self.timeout:.0f} s:\n{self.tail()}")
-            time.sleep(POLL_S)
+        assert self.process is not None, "not started"
+        try:
+            ready = functools.partial(answers_http, self.url + path, ok_only=ok_only)
+            wait_until_ready(self.process, ready, what=path, timeout=self.timeout, poll_s=POLL_S)
+        except DidNotAnswer as error:
+            self.stop()
+            raise DidNotAnswer(f"{self.service}: {error}:\n{self.tail()}") from None
 
     def processes(self) -> list[psutil.Process]:
         """The gunicorn master first, then its workers."""
@@ -282,11 +291,7 @@ def redis() -> Iterator[str]:
             [*command, "--dir", folder], stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, start_new_session=True
         )
         try:
-            deadline = time.monotonic() + 30
-            while not _answers_ping(port):
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"redis-server did not start on port {port}")
-                time.sleep(POLL_S)
+            wait_until_ready(process, lambda: _answers_ping(port), what=f"redis-server on {port}", timeout=30)
             yield f"redis://127.0.0.1:{port}/0"
         finally:
             stop_group(process, grace_s=10)
