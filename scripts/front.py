@@ -24,7 +24,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from scripts.services import ROOT, Service, stop_group, wait_until_answers
+from scripts.services import ROOT, Service, socket_address, stop_group, wait_until_answers
 
 NGINX_DIR = ROOT / "deploy" / "nginx"
 TEMPLATE = NGINX_DIR / "front.conf.template"
@@ -98,10 +98,6 @@ def upstream_socket(runtime: Path, service: Service) -> Path:
     return runtime / f"{service.name}.sock"
 
 
-def listen_address(host: str, port: int) -> str:
-    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
-
-
 def render_template(template: str, values: Mapping[str, str]) -> str:
     """Fill `${NAME}` as envsubst would; nginx's own `$variables` stay. A name left unfilled is an error."""
     missing = sorted(set(PLACEHOLDER.findall(template)) - set(values))
@@ -128,8 +124,8 @@ def front_config(
         TEMPLATE.read_text(),
         {
             **limits.template_values(),
-            "ML_SERVER_LISTEN": listen_address(host, ml_server.port),
-            "USER_SERVER_LISTEN": listen_address(host, user_server.port),
+            "ML_SERVER_LISTEN": socket_address(host, ml_server.port),
+            "USER_SERVER_LISTEN": socket_address(host, user_server.port),
             "ML_SERVER_UPSTREAM": upstreams[ml_server.name],
             "USER_SERVER_UPSTREAM": upstreams[user_server.name],
         },

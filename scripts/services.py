@@ -47,6 +47,11 @@ def services_from_env(env: Mapping[str, str]) -> tuple[Service, Service]:
     )
 
 
+def socket_address(host: str, port: int) -> str:
+    """`host:port` as gunicorn's --bind and nginx's listen take it (an IPv6 host in brackets)."""
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
 def service_command(
     service: Service, *, host: str, dev: bool, wsgi_app: str = WSGI_APP, bind: str | None = None
 ) -> list[str]:
@@ -56,7 +61,7 @@ def service_command(
     if dev:
         return [sys.executable, "manage.py", "runserver", f"{host}:{service.port}"]
     if bind is None:
-        bind = f"[{host}]:{service.port}" if ":" in host else f"{host}:{service.port}"
+        bind = socket_address(host, service.port)
     # Two gunicorns on one machine would share gunicorn's default control socket (~/.gunicorn/gunicorn.ctl).
     return [
         *(sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "--no-control-socket"),
