@@ -69,6 +69,7 @@ CANDIDATES = {  # which of the head's inputs each candidate score may use
 PROBES = ((-3, "avg"), (-2, "avg"), (-1, "avg"), (-2, "max"), (-1, "max"))
 """Pooled activations the head measures distances on, besides the features: (which of the network's
 convolutions, counted from the last; how its map is pooled)."""
+HEAD_C = 0.1  # inverse L2 strength of the head's logistic regression
 COVARIANCE_SHRINK = 1e-2  # of the mean variance, added to each class's covariance so it inverts stably
 SEEDS = {"fit": 1, "tune": 2, "report": 3}
 CANVAS_SEEDS = {"fit": 11, "tune": 12}  # canvas drawings of the validation digits (test uses seed 0)
@@ -166,7 +167,7 @@ class Trunk:
     """A trained network's probes (pooled activations, the penultimate features last) and logits,
     and the head that scores them."""
 
-    def __init__(self, model: Any) -> None:
+    def __init__(self, model: Any, probes: tuple[tuple[int, str], ...] = PROBES) -> None:
         import keras
 
         from digits.zoo.keras_models import NotADigitScore
@@ -180,7 +181,7 @@ class Trunk:
         ]
         pooling = {"avg": keras.layers.GlobalAveragePooling2D, "max": keras.layers.GlobalMaxPooling2D}
         self.probes = [
-            pooling[how](name=f"probe_{how}_{-index}")(convolutions[index].output) for index, how in PROBES
+            pooling[how](name=f"probe_{how}_{-index}")(convolutions[index].output) for index, how in probes
         ] + [model.get_layer("features").output]
         self._outputs = keras.Model(model.inputs, [*self.probes, self.logits_layer.output])
         self.head = NotADigitScore([int(probe.shape[-1]) for probe in self.probes], name="not_a_digit_score")
@@ -299,6 +300,7 @@ def fit_head(
     candidate: str,
     *,
     probes: int,
+    c: float = HEAD_C,
 ) -> Head:
     """Logistic regression of digits (0) against negatives (1) on the candidate's standardised
     inputs; then the bias moves so that at most `TARGET_FALSE_ALARM` of the part-B digits score
@@ -309,7 +311,7 @@ def fit_head(
     y = np.r_[np.zeros(len(digits)), np.ones(len(negatives))]
     mask = _columns(x.shape[1], probes, candidate)
     center, scale = x.mean(axis=0), x.std(axis=0) + 1e-6
-    regression = LogisticRegression(C=0.1, class_weight="balanced", max_iter=2000)
+    regression = LogisticRegression(C=c, class_weight="balanced", max_iter=2000)
     regression.fit(((x - center) / scale)[:, mask], y)
     coefficients = np.zeros(x.shape[1])
     coefficients[mask] = regression.coef_[0]
@@ -553,7 +555,7 @@ def main(argv: list[str] | None = None) -> int:
     status = 0
     for name in wanted:
         entry = entries[name]
-        model = _keras_model(args.models_dir, entry)
+        model = verified_keras_model(args.models_dir, entry)
         if model is not None and _has_trunk(model):
             changes = _fit_own_score(args.models_dir, entry, model, data, dry_run=args.dry_run)
         else:
@@ -596,7 +598,7 @@ def _fit_own_score(models_dir: Path, entry: dict[str, Any], model: Any, data: Da
     from digits.train import save_model
     from digits.zoo import get_spec
 
-    trunk = Trunk(_without_head(model))
+    trunk = Trunk(without_head(model))
     rule = fit_model_score(trunk, data, log=lambda line: print(line, flush=True))
     served = trunk.served_model()
     path = models_dir / entry["file"]
@@ -619,7 +621,7 @@ def _fit_own_score(models_dir: Path, entry: dict[str, Any], model: Any, data: Da
     }
 
 
-def _keras_model(models_dir: Path, entry: dict[str, Any]) -> Any:
+def verified_keras_model(models_dir: Path, entry: dict[str, Any]) -> Any:
     """The entry's Keras model itself (its layers, not its export), verified against the manifest."""
     if Path(str(entry["file"])).suffix != ".h5":
         return None
@@ -628,7 +630,7 @@ def _keras_model(models_dir: Path, entry: dict[str, Any]) -> Any:
     return load_keras_bytes(read_verified_model(models_dir, entry)[1])
 
 
-def _without_head(model: Any) -> Any:
+def without_head(model: Any) -> Any:
     """The trained network alone: a model refitted a second time drops its previous score."""
     import keras
 

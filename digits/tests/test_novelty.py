@@ -81,3 +81,17 @@ def test_command_builds_the_cnns_score_into_its_file_and_measures_each_held_out_
     prediction = load_runtime(tiny_cnn, written).predict(np.zeros((2, 28, 28), dtype=np.float32))
     assert prediction.probabilities.shape == (2, 10) and prediction.not_a_digit_score.shape == (2,)
     np.testing.assert_allclose(prediction.probabilities.sum(axis=1), 1.0, atol=1e-5)
+
+
+def test_head_study_prints_each_variants_held_out_shares_from_tune_drawings(tiny_cnn, capsys):
+    from digits.head_study import main as study
+
+    tiny = ["--validation", "400", "--fit-negatives", "60", "--tune-negatives", "20", "--reference-digits", "200"]
+    assert study(["--models-dir", str(tiny_cnn), *tiny]) == 0
+
+    header, *rows = capsys.readouterr().out.strip().splitlines()
+    assert header.split()[-5:] == [*FAMILY_NAMES, "mean"]
+    assert len(rows) == 7 * 2  # seven variants, two candidates each
+    for row in rows:
+        shares = [float(value) for value in row.split()[-5:]]
+        assert all(0.0 <= share <= 1.0 for share in shares)
