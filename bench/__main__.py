@@ -43,6 +43,7 @@ from digits.data import load_mnist
 from digits.manifest import read_manifest
 from digits.numbers import render_number
 from digits.preprocess import normalize_digit_image
+from testsupport.servers import cpu_seconds, process_tree
 
 NUMBER_DIGITS = 4
 WARMUP_S = 1.0
@@ -52,17 +53,6 @@ def log(message: str) -> None:
     print(f"[bench {time.strftime('%H:%M:%S')} load {load_average()}] {message}", file=sys.stderr, flush=True)
 
 
-def cpu_seconds(processes: Callable[[], list[psutil.Process]]) -> float:
-    total = 0.0
-    for process in processes():
-        try:
-            times = process.cpu_times()
-        except psutil.NoSuchProcess:
-            continue
-        total += times.user + times.system
-    return total
-
-
 def load_runs(
     base_url: str, request: Request, seconds: float, workdir: Path, processes: Callable[[], list[psutil.Process]]
 ) -> tuple[dict[int, LoadResult], float]:
@@ -70,10 +60,10 @@ def load_runs(
     run_wrk(base_url, request, connections=8, seconds=WARMUP_S, workdir=workdir)  # pools, caches
     results, cpu_ms = {}, 0.0
     for connections in CONNECTIONS:
-        before = cpu_seconds(processes)
+        before = cpu_seconds(processes())
         results[connections] = run_wrk(base_url, request, connections=connections, seconds=seconds, workdir=workdir)
         if connections == 8 and results[8].requests:
-            cpu_ms = (cpu_seconds(processes) - before) * 1000 / results[8].requests
+            cpu_ms = (cpu_seconds(processes()) - before) * 1000 / results[8].requests
     return results, cpu_ms
 
 
@@ -181,8 +171,7 @@ def main(argv: list[str] | None = None) -> int:
         with peer_server(workers=worker_count, models_dir=args.models_dir, log=workdir / "peer.log") as (base, master):
 
             def peer_processes() -> list[psutil.Process]:
-                parent = psutil.Process(master.pid)
-                return [parent, *parent.children(recursive=True)]
+                return process_tree(master.pid)
 
             request, _ = upload(workdir, png, model="cnn")
             peer.health, _ = load_runs(base, Request("/health"), args.seconds, workdir, peer_processes)

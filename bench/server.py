@@ -19,7 +19,7 @@ import psutil
 
 from scripts.front import running_front
 from scripts.services import WSGI_APP, manage, services_from_env
-from testsupport.servers import Gunicorn, free_port
+from testsupport.servers import Gunicorn, cpu_seconds, free_port, process_tree
 
 READY_TIMEOUT_S = 180.0
 UNTHROTTLED = "1000000/s"  # the API throttle stays in the path, never answers 429 here, and counts per 1 s window
@@ -42,15 +42,10 @@ class RunningServer:
 
     def processes(self) -> list[psutil.Process]:
         """The gunicorn master, then its workers."""
-        master = psutil.Process(self.process.pid)
-        return [master, *master.children(recursive=True)]
+        return process_tree(self.process.pid)
 
     def worker_rss_bytes(self) -> list[int]:
         return [p.memory_info().rss for p in self.processes()[1:]]
-
-    def cpu_seconds(self) -> float:
-        """User + system CPU time of the master and its living workers so far."""
-        return sum(sum(p.cpu_times()[:2]) for p in self.processes())
 
     def worker_pids(self) -> set[int]:
         """gunicorn replaces a worker after `max_requests`; a new pid means a restart (models reload)."""
@@ -112,7 +107,7 @@ def ml_server(
         server.start()
         assert server.process is not None
         running = RunningServer(server.url, server.process, time.perf_counter() - started, log)
-        running.cpu_to_ready_s = running.cpu_seconds()
+        running.cpu_to_ready_s = cpu_seconds(running.processes())
         yield running
     finally:
         server.stop()

@@ -44,6 +44,24 @@ START_TIMEOUT_S = 180.0  # the ml_server imports its model runtime and loads the
 POLL_S = 0.2
 
 
+def process_tree(pid: int) -> list[psutil.Process]:
+    """A process first, then every process under it (a gunicorn master and its workers)."""
+    parent = psutil.Process(pid)
+    return [parent, *parent.children(recursive=True)]
+
+
+def cpu_seconds(processes: list[psutil.Process]) -> float:
+    """User + system CPU time the processes have used so far; one that has exited meanwhile counts 0."""
+    total = 0.0
+    for process in processes:
+        try:
+            times = process.cpu_times()
+        except psutil.NoSuchProcess:
+            continue
+        total += times.user + times.system
+    return total
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -98,8 +116,7 @@ class Gunicorn:
     def processes(self) -> list[psutil.Process]:
         """The gunicorn master first, then its workers."""
         assert self.process is not None, "not started"
-        master = psutil.Process(self.process.pid)
-        return [master, *master.children(recursive=True)]
+        return process_tree(self.process.pid)
 
     def tail(self) -> str:
         return self.log.read_text(errors="replace")[-3000:] if self.log.exists() else ""
