@@ -6,14 +6,13 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from digits.manifest import read_manifest, sha256_file, write_manifest
+from scripts.services import Service, manage
 from testsupport.servers import Gunicorn, Postgres, postgres
 
 from .live import ml_gunicorn, post_json, request, wait_for_status
@@ -88,15 +87,8 @@ def postgres_server() -> Iterator[Postgres]:
 
 def test_the_database_gone_and_back_loses_nothing(tiny_models_dir, tmp_path, postgres) -> None:
     env = {"DATABASE_URL": postgres.url, "DEFAULT_MODEL": "knn", "FEEDBACK_THROTTLE_RATE": "1000/min"}
-    migrate = subprocess.run(
-        [sys.executable, "manage.py", "migrate", "--noinput"],
-        cwd=SERVICE_DIR,
-        env={**os.environ, "SECRET_KEY": "migrate-only", "DJANGO_SETTINGS_MODULE": "config.settings", **env},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert migrate.returncode == 0, migrate.stderr
+    service = Service("ml_server", SERVICE_DIR, port=0, migrates=True)
+    manage(service, {**os.environ, "SECRET_KEY": "migrate-only", **env}, "migrate", "--noinput")
     with ml_gunicorn(tiny_models_dir, tmp_path / "server.log", **env) as server:
         for label in (1, 2, 3):
             assert post_json(server, "/feedback", {"pixels": PIXELS, "label": label})[0] == 201
