@@ -35,33 +35,29 @@ export class Corrections {
 
   // No answer to correct (yet): everything off, and the reason shown.
   withdraw(reason) {
-    this.answer = null;
-    this.labels = [];
-    this.selected = -1;
+    this.#start(null);
     this.title.textContent = WHY_NOT_YET[reason];
-    this.confirmButton.disabled = true;
-    this.confirmButton.textContent = "That’s right";
     this.#enableDigits(false);
-    this.note.textContent = "";
   }
 
   offerDigit({ digit, model, picture }) {
-    this.#offer({ kind: "digit", model, picture, digits: [{ digit }] });
+    this.#start({ kind: "digit", model, picture, digits: [{ digit }] });
     this.title.textContent = `Is it a ${digit}?`;
     this.#enableDigits(true);
   }
 
   offerNumber({ digits, model, picture }) {
-    this.#offer({ kind: "number", model, picture, digits });
+    this.#start({ kind: "number", model, picture, digits });
     this.title.textContent = "Is the number right? Tap a digit of it to correct that digit.";
     this.#enableDigits(false);
   }
 
-  #offer(answer) {
+  // A new answer to correct, or none: nothing picked yet, the confirm button as new.
+  #start(answer) {
     this.answer = answer;
-    this.labels = answer.digits.map(({ digit }) => digit);
+    this.labels = answer === null ? [] : answer.digits.map(({ digit }) => digit);
     this.selected = -1;
-    this.confirmButton.disabled = false;
+    this.confirmButton.disabled = answer === null;
     this.confirmButton.textContent = "That’s right";
     this.note.textContent = "";
   }
