@@ -53,9 +53,7 @@ test: install-dev system-deps  ## the whole suite (browser tests included), one 
 	bash scripts/test.sh
 
 lint: install-dev  ## the checks make test starts with: ruff, ruff format, mypy
-	$(VENV)/bin/ruff check .
-	$(VENV)/bin/ruff format --check .
-	$(PY) -m mypy
+	bash scripts/test.sh lint
 
 readme: install  ## rewrite README.md's model table from models/manifest.json
 	$(PY) -m scripts.model_table --write

@@ -3,6 +3,7 @@
 # service has its own settings module), every step run even when an earlier one fails; fails when any
 # step fails. Every suite has tests, so pytest's "no tests collected" (exit 5) is a failure like any
 # other. The project is installed (`pip install -e .`), so nothing here sets PYTHONPATH.
+# `scripts/test.sh lint` runs the checks alone (make lint).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -31,6 +32,14 @@ count() {  # count WORD: the sum of "N WORD" over every suite's closing pytest l
 suite ruff . "$py" -m ruff check .
 suite ruff-format . "$py" -m ruff format --check .
 suite mypy . "$py" -m mypy  # files and settings: [tool.mypy] in pyproject.toml
+if [[ ${1:-} == lint ]]; then
+    if ((${#failed[@]})); then
+        echo "make lint: failed: ${failed[*]}" >&2
+        exit 1
+    fi
+    echo "make lint: all checks passed"
+    exit 0
+fi
 suite digits . "$py" -m pytest digits
 suite ml_server ml_server "$py" -m pytest
 suite user_server user_server "$py" -m pytest

@@ -57,7 +57,7 @@ def test_ci_script_is_strict_bash_that_calls_make_test() -> None:
         ("bench", "-m bench"),
         ("models", "-m digits.train --out models"),
         ("test", "bash scripts/test.sh"),
-        ("lint", "ruff check ."),
+        ("lint", "bash scripts/test.sh lint"),
     ],
 )
 def test_make_target_runs_its_command(target: str, command: str) -> None:
@@ -80,6 +80,24 @@ def test_test_script_runs_every_suite_in_its_own_pytest_process() -> None:
         'suite deploy . "$py" -m pytest deploy',
     ):
         assert suite in script
+
+
+def test_lint_runs_the_checks_alone(tmp_path) -> None:
+    fake_python = tmp_path / "python"
+    fake_python.write_text("#!/usr/bin/env bash\n[[ $* != *mypy* ]]\n")  # only mypy fails
+    fake_python.chmod(0o755)
+    result = subprocess.run(
+        ["bash", "scripts/test.sh", "lint"],
+        cwd=ROOT,
+        env={**os.environ, "PY": str(fake_python)},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert "=== ruff: passed" in result.stdout and "=== ruff-format: passed" in result.stdout
+    assert "make lint: failed: mypy (exit 1)" in result.stderr
+    assert "=== digits" not in result.stdout  # no test suite
 
 
 def test_a_failing_suite_fails_the_whole_run(tmp_path) -> None:
