@@ -74,9 +74,8 @@ def browser() -> Iterator:
 @pytest.fixture
 def visit(browser, servers: Servers) -> Iterator[Visit]:
     """The page on a desktop-size screen; afterwards, nothing may have left the machine."""
-    opened = open_page(browser, servers)
-    yield opened
-    opened.page.context.close()
+    with open_page(browser, servers) as opened:
+        yield opened
     assert opened.hosts() <= LOOPBACK, opened.requests
 
 

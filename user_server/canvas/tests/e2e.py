@@ -7,11 +7,13 @@ throwaway SQLite database; the user_server serves collected static files through
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -116,17 +118,22 @@ class Visit:
         return {urlsplit(url).hostname for url in self.requests if not url.startswith(("data:", "blob:"))}
 
 
-def open_page(browser, servers: Servers, **context_options) -> Visit:
+@contextlib.contextmanager
+def open_page(browser, servers: Servers, **context_options) -> Iterator[Visit]:
+    """The page in a browser context of its own (a screen size, touch, ...), closed when the block ends."""
     servers.ml.ensure_running()
     context = browser.new_context(**{"viewport": {"width": 1280, "height": 860}, **context_options})
-    page = context.new_page()
-    page.set_default_timeout(30_000)
-    visit = Visit(page)
-    page.on("request", lambda request: visit.requests.append(request.url))
-    page.on("console", lambda message: message.type == "error" and visit.console_errors.append(message.text))
-    page.on("pageerror", lambda error: visit.console_errors.append(str(error)))
-    page.goto(servers.user.url + "/")
-    return visit
+    try:
+        page = context.new_page()
+        page.set_default_timeout(30_000)
+        visit = Visit(page)
+        page.on("request", lambda request: visit.requests.append(request.url))
+        page.on("console", lambda message: message.type == "error" and visit.console_errors.append(message.text))
+        page.on("pageerror", lambda error: visit.console_errors.append(str(error)))
+        page.goto(servers.user.url + "/")
+        yield visit
+    finally:
+        context.close()
 
 
 # ---- what the tests ask of the page -------------------------------------------------------------

@@ -99,10 +99,9 @@ def test_the_predict_button_asks_again_and_shows_what_the_model_saw(visit: Visit
 
 
 def test_a_digit_drawn_with_a_finger_on_a_phone_is_guessed_without_scrolling(browser, servers: Servers) -> None:
-    visit = open_page(
+    with open_page(
         browser, servers, viewport={"width": 390, "height": 844}, device_scale_factor=3, is_mobile=True, has_touch=True
-    )
-    try:
+    ) as visit:
         page = ready(visit)
         canvas = page.get_by_test_id("canvas")
         canvas.scroll_into_view_if_needed()
@@ -117,8 +116,6 @@ def test_a_digit_drawn_with_a_finger_on_a_phone_is_guessed_without_scrolling(bro
         assert page.evaluate("() => window.scrollY") == scrolled
         assert not visit.console_errors
         assert visit.hosts() <= LOOPBACK
-    finally:
-        visit.page.context.close()
 
 
 def test_a_digit_drawn_with_a_pen_is_guessed(visit: Visit) -> None:

@@ -54,9 +54,8 @@ def test_a_digit_is_confirmed_only_once_there_is_an_answer(visit: Visit, servers
 
 
 def test_each_digit_of_a_number_is_corrected_by_touch_and_the_number_saved(browser, servers: Servers) -> None:
-    visit = open_page(browser, servers, **SCREENS["phone"])
-    page = ready(visit)
-    try:
+    with open_page(browser, servers, **SCREENS["phone"]) as visit:
+        page = ready(visit)
         page.get_by_test_id("mode-number").tap()
         expect(page.get_by_test_id("feedback-title")).to_have_text(re.compile("Write a number first"))
         box = canvas_box(page)
@@ -87,5 +86,3 @@ def test_each_digit_of_a_number_is_corrected_by_touch_and_the_number_saved(brows
         expect(page.get_by_test_id("feedback-note")).to_have_text("Thank you! Saved as 43.")
         assert get_json(servers.ml.url + "/feedback/stats")[1]["numbers"] == before + 1
         assert not visit.console_errors
-    finally:
-        page.context.close()

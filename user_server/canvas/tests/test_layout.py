@@ -111,13 +111,12 @@ def keep_screenshot(page, screen: str, state: str) -> None:
 
 @pytest.mark.parametrize("screen", list(SCREENS))
 def test_the_page_fits_the_screen_and_axe_finds_nothing(browser, servers: Servers, axe_source: str, screen) -> None:
-    visit = open_page(browser, servers, **SCREENS[screen])
-    page = ready(visit)
-    touch = SCREENS[screen].get("has_touch", False)
-    draw = draw_with_finger if touch else draw_with_mouse
-    wide = page.viewport_size["width"] >= 640
-    problems: dict[str, list[str]] = {}
-    try:
+    with open_page(browser, servers, **SCREENS[screen]) as visit:
+        page = ready(visit)
+        touch = SCREENS[screen].get("has_touch", False)
+        draw = draw_with_finger if touch else draw_with_mouse
+        wide = page.viewport_size["width"] >= 640
+        problems: dict[str, list[str]] = {}
         # A digit.
         assert_fits(page, aspect=1)
         problems["empty"] = axe_problems(page, axe_source)
@@ -162,5 +161,3 @@ def test_the_page_fits_the_screen_and_axe_finds_nothing(browser, servers: Server
         keep_screenshot(page, screen, "number")
         assert not any(problems.values()), problems
         assert visit.hosts() <= LOOPBACK
-    finally:
-        page.context.close()

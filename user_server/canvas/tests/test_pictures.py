@@ -58,9 +58,8 @@ def test_a_photo_of_paper_is_read_from_the_picker_a_drop_and_a_paste(visit: Visi
 
 
 def test_a_photo_from_a_phone_is_read_in_number_mode_too(browser, servers: Servers) -> None:
-    visit = open_page(browser, servers, **SCREENS["phone"])
-    page = ready(visit)
-    try:
+    with open_page(browser, servers, **SCREENS["phone"]) as visit:
+        page = ready(visit)
         page.get_by_test_id("mode-number").tap()
         page.get_by_test_id("upload").set_input_files(
             files=[{"name": "photo.jpg", "mimeType": "image/jpeg", "buffer": photo_of("7")}]
@@ -71,5 +70,3 @@ def test_a_photo_from_a_phone_is_read_in_number_mode_too(browser, servers: Serve
         shown = page.get_by_test_id("photo").bounding_box()
         assert shown["x"] <= box["x"] and box["x"] + box["width"] <= shown["x"] + shown["width"]
         assert not visit.console_errors
-    finally:
-        page.context.close()
