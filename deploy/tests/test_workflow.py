@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+from pathlib import Path
 
 import pytest
 import yaml
@@ -82,18 +83,24 @@ def test_test_script_runs_every_suite_in_its_own_pytest_process() -> None:
         assert suite in script
 
 
-def test_lint_runs_the_checks_alone(tmp_path) -> None:
-    fake_python = tmp_path / "python"
-    fake_python.write_text("#!/usr/bin/env bash\n[[ $* != *mypy* ]]\n")  # only mypy fails
-    fake_python.chmod(0o755)
-    result = subprocess.run(
-        ["bash", "scripts/test.sh", "lint"],
+def run_test_script(tmp_path: Path, fake_python: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """scripts/test.sh with every step run by a fake python: a bash script of one test line."""
+    python = tmp_path / "python"
+    python.write_text(f"#!/usr/bin/env bash\n{fake_python}\n")
+    python.chmod(0o755)
+    return subprocess.run(
+        ["bash", "scripts/test.sh", *args],
         cwd=ROOT,
-        env={**os.environ, "PY": str(fake_python)},
+        env={**os.environ, "PY": str(python)},
         capture_output=True,
         text=True,
         check=False,
     )
+
+
+def test_lint_runs_the_checks_alone(tmp_path) -> None:
+    result = run_test_script(tmp_path, "[[ $* != *mypy* ]]", "lint")  # only mypy fails
+
     assert result.returncode == 1
     assert "=== ruff: passed" in result.stdout and "=== ruff-format: passed" in result.stdout
     assert "make lint: failed: mypy (exit 1)" in result.stderr
@@ -101,17 +108,8 @@ def test_lint_runs_the_checks_alone(tmp_path) -> None:
 
 
 def test_a_failing_suite_fails_the_whole_run(tmp_path) -> None:
-    fake_python = tmp_path / "python"
-    fake_python.write_text("#!/usr/bin/env bash\n[[ $PWD != */ml_server ]]\n")  # only the ml_server suite fails
-    fake_python.chmod(0o755)
-    result = subprocess.run(
-        ["bash", "scripts/test.sh"],
-        cwd=ROOT,
-        env={**os.environ, "PY": str(fake_python)},
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    result = run_test_script(tmp_path, "[[ $PWD != */ml_server ]]")  # only the ml_server suite fails
+
     assert result.returncode == 1
     assert "failed suites: ml_server (exit 1)" in result.stderr
     assert "=== deploy: passed" in result.stdout  # later suites still ran
