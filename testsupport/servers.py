@@ -21,7 +21,6 @@ import socket
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -190,14 +189,15 @@ def make_run(workdir: Path, **overrides: str) -> Iterator[MakeRun]:
         )
     running = MakeRun(int(env["ML_SERVER_PORT"]), int(env["USER_SERVER_PORT"]), process, output, env)
     ready = f"http://127.0.0.1:{running.ml_port}/ready"  # the default model loaded: no first-request wait
+
+    def announced_and_ready() -> bool:
+        return MAKE_RUN_READY_LINE in running.text() and answers_http(ready, ok_only=True)
+
     try:
-        deadline = time.monotonic() + START_TIMEOUT_S
-        while process.poll() is None and time.monotonic() < deadline:
-            if MAKE_RUN_READY_LINE in running.text() and answers_http(ready, ok_only=True):
-                break
-            time.sleep(POLL_S)
-        else:
-            raise RuntimeError(f"make run did not come up:\n{running.text()[-4000:]}")
+        try:
+            wait_until_ready(process, announced_and_ready, what="make run", timeout=START_TIMEOUT_S, poll_s=POLL_S)
+        except DidNotAnswer as error:
+            raise DidNotAnswer(f"make run did not come up ({error}):\n{running.text()[-4000:]}") from None
         yield running
     finally:
         if process.poll() is None:
