@@ -6,7 +6,7 @@ connections: the figures of the README's Reliability section.
 Starts `scripts.run` on free loopback ports, then for each service: the client alone, then the same
 client while 256 half-open and 32 trickling connections (one header line every 2 s) are held from
 another loopback address, reopened as soon as the front cuts them; last, for comparison, the
-ml_server's gunicorn alone with four half-open connections. Prints one markdown table.
+ml_server's gunicorn alone with `HALF_OPEN_DIRECT` half-open connections. Prints one markdown table.
 """
 
 from __future__ import annotations
