@@ -37,6 +37,7 @@ NEIGHBOUR = 10
 GRAM_POWERS = (1, 2)
 
 Extra = Callable[[np.ndarray], np.ndarray]  # images -> extra head inputs (n, k)
+Inputs = tuple[Split, Split, int]  # the head's inputs of the fit and tune splits; its distance columns
 
 
 def knn_distance(trunk: Trunk, reference: np.ndarray, k: int = NEIGHBOUR) -> Extra:
@@ -101,22 +102,22 @@ def gram_deviations(model: Any, reference: np.ndarray, labels: np.ndarray) -> Ex
     return extra
 
 
-def held_out_shares(
-    trunk: Trunk, fit: Split, tune: Split, candidate: str, *, extra: Extra | None = None, c: float = HEAD_C
-) -> dict[str, float]:
-    """Each family's tune-seed share flagged by a head fitted without it (extra inputs count with
-    the distances, so every candidate but `doubt` and `energy` uses them)."""
+def head_inputs(trunk: Trunk, split: Split) -> Split:
+    """The served head's inputs for a split's digits and every family's negatives."""
+    negatives = {name: trunk.signals(images) for name, images in split.negatives.items()}
+    return Split(trunk.signals(split.mnist), trunk.signals(split.canvas), negatives)
 
-    def inputs(images: np.ndarray) -> np.ndarray:
-        signals = trunk.signals(images)
-        return signals if extra is None else np.c_[signals, extra(images)]
 
-    def of(split: Split) -> Split:
-        negatives = {name: inputs(images) for name, images in split.negatives.items()}
-        return Split(inputs(split.mnist), inputs(split.canvas), negatives)
+def widened(inputs: Split, split: Split, extra: Extra) -> Split:
+    """`inputs` (of `split`) with the extra inputs appended as further columns."""
+    negatives = {name: np.c_[inputs.negatives[name], extra(images)] for name, images in split.negatives.items()}
+    return Split(np.c_[inputs.mnist, extra(split.mnist)], np.c_[inputs.canvas, extra(split.canvas)], negatives)
 
-    fitted, tuned = of(fit), of(tune)
-    probes = len(trunk.probes) + (0 if extra is None else extra(fit.mnist[:1]).shape[1])
+
+def held_out_shares(fitted: Split, tuned: Split, candidate: str, *, probes: int, c: float = HEAD_C) -> dict[str, float]:
+    """Each family's tune-seed share flagged by a head fitted without it, from the head's inputs of
+    the fit and tune splits; `probes` counts the distance columns (extra inputs count with them, so
+    every candidate but `doubt` and `energy` uses them)."""
     shares = {}
     for family in FAMILY_NAMES:
         negatives = np.concatenate([fitted.negatives[name] for name in FAMILY_NAMES if name != family])
@@ -153,18 +154,30 @@ def main(argv: list[str] | None = None) -> int:
         return trunk
 
     served = prepared(PROBES)
-    variants: dict[str, tuple[Trunk, Callable[[], Extra | None], float]] = {  # trunk, its extra inputs, C
-        "served probes": (served, lambda: None, HEAD_C),
-        "+ first two convolutions": (prepared(EARLY_PROBES), lambda: None, HEAD_C),
-        "+ kNN distance": (served, lambda: knn_distance(served, reference), HEAD_C),
-        "+ Gram deviations": (served, lambda: gram_deviations(model, reference, reference_labels), HEAD_C),
-        **{f"C={c:g}": (served, lambda: None, c) for c in (1.0, 0.01, 0.001)},
+    served_fit, served_tune = head_inputs(served, data.fit), head_inputs(served, data.tune)
+    probes = len(served.probes)
+
+    def with_extra(extra: Extra) -> Inputs:
+        fitted = widened(served_fit, data.fit, extra)
+        added = fitted.mnist.shape[1] - served_fit.mnist.shape[1]
+        return fitted, widened(served_tune, data.tune, extra), probes + added
+
+    def early() -> Inputs:
+        trunk = prepared(EARLY_PROBES)
+        return head_inputs(trunk, data.fit), head_inputs(trunk, data.tune), len(trunk.probes)
+
+    variants: dict[str, tuple[Callable[[], Inputs], float]] = {  # the head's inputs (made when reached), C
+        "served probes": (lambda: (served_fit, served_tune, probes), HEAD_C),
+        "+ first two convolutions": (early, HEAD_C),
+        "+ kNN distance": (lambda: with_extra(knn_distance(served, reference)), HEAD_C),
+        "+ Gram deviations": (lambda: with_extra(gram_deviations(model, reference, reference_labels)), HEAD_C),
+        **{f"C={c:g}": (lambda: (served_fit, served_tune, probes), c) for c in (1.0, 0.01, 0.001)},
     }
     print(f"{'variant':<26} {'candidate':<10} " + " ".join(f"{name:>8}" for name in FAMILY_NAMES) + "     mean")
-    for name, (trunk, make_extra, c) in variants.items():
-        extra = make_extra()
+    for name, (make_inputs, c) in variants.items():
+        fitted, tuned, distances = make_inputs()
         for candidate in ("signals", "features"):
-            shares = held_out_shares(trunk, data.fit, data.tune, candidate, extra=extra, c=c)
+            shares = held_out_shares(fitted, tuned, candidate, probes=distances, c=c)
             row = " ".join(f"{shares[family]:>8.3f}" for family in FAMILY_NAMES)
             print(f"{name:<26} {candidate:<10} {row} {np.mean(list(shares.values())):>8.4f}", flush=True)
     return 0
